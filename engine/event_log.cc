@@ -1,0 +1,974 @@
+#include "engine/event_log.h"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "caseledger/v1/stored_event.pb.h"
+#include "engine/internal/keys.h"
+#include "engine/internal/rocksdb_status.h"
+#include "engine/internal/status_macros.h"
+#include "engine/sha256.h"
+#include "engine/validation.h"
+#include "google/protobuf/descriptor.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace caseledger::engine {
+
+using internal::CaseIndexKey;
+using internal::CaseIndexPrefix;
+using internal::DecodeU64;
+using internal::EncodeU64;
+using internal::EventIdValue;
+using internal::EventKey;
+using internal::FromRocksDb;
+using internal::HeadValue;
+
+namespace {
+
+constexpr char kVersionConflictPayload[] =
+    "type.caseledger.dev/caseledger.v1.VersionConflict";
+
+absl::string_view View(const rocksdb::Slice& slice) {
+  return absl::string_view(slice.data(), slice.size());
+}
+
+const std::string& ZeroHash() {
+  static const std::string* zero = new std::string(kSha256Bytes, '\0');
+  return *zero;
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t nanos = absl::ToUnixNanos(t);
+  int64_t seconds = nanos / 1000000000;
+  int64_t rem = nanos % 1000000000;
+  if (rem < 0) {
+    rem += 1000000000;
+    --seconds;
+  }
+  ts.set_seconds(seconds);
+  ts.set_nanos(static_cast<int32_t>(rem));
+  return ts;
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+absl::Status VersionConflict(const std::string& case_id,
+                             const ExpectedVersion& expected,
+                             uint64_t current) {
+  absl::Status status = absl::AbortedError(
+      absl::StrCat("wrong expected version for case ", case_id, ": expected ",
+                   expected.ToString(), ", case is at version ", current));
+  status.SetPayload(kVersionConflictPayload, absl::Cord(absl::StrCat(current)));
+  return status;
+}
+
+// Decodes and checks one stored value of the events column family.
+absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
+                                       absl::string_view value) {
+  if (value.size() < kSha256Bytes) {
+    return absl::DataLossError(
+        absl::StrCat("event at position ", position, " is truncated"));
+  }
+  const absl::string_view hash = value.substr(0, kSha256Bytes);
+  const absl::string_view bytes = value.substr(kSha256Bytes);
+  if (Sha256(bytes) != hash) {
+    return absl::DataLossError(
+        absl::StrCat("event at position ", position, " fails its hash check"));
+  }
+  v1::StoredEvent stored;
+  if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      stored.envelope().global_position() != position) {
+    return absl::DataLossError(
+        absl::StrCat("event at position ", position, " cannot be decoded"));
+  }
+  v1::Event event;
+  if (stored.payload_encoding() != v1::PAYLOAD_ENCODING_PLAIN ||
+      !event.mutable_payload()->ParseFromString(stored.payload())) {
+    return absl::DataLossError(absl::StrCat("payload of event at position ",
+                                            position, " cannot be decoded"));
+  }
+  *event.mutable_envelope() = std::move(*stored.mutable_envelope());
+  event.set_hash(std::string(hash));
+  return event;
+}
+
+// One queued append, validated and normalised by the caller's thread.
+struct PendingAppend {
+  AppendRequest request;
+  // SHA-256 of each normalised client event, for idempotent retries.
+  std::vector<std::string> digests;
+  AppendCallback done;
+};
+
+}  // namespace
+
+bool ExpectedVersion::IsMetBy(uint64_t current_version) const {
+  switch (kind_) {
+    case Kind::kAny:
+      return true;
+    case Kind::kNoStream:
+      return current_version == 0;
+    case Kind::kStreamExists:
+      return current_version > 0;
+    case Kind::kExact:
+      return current_version == version_;
+  }
+  return false;
+}
+
+std::string ExpectedVersion::ToString() const {
+  switch (kind_) {
+    case Kind::kAny:
+      return "any";
+    case Kind::kNoStream:
+      return "no stream";
+    case Kind::kStreamExists:
+      return "stream exists";
+    case Kind::kExact:
+      return absl::StrCat(version_);
+  }
+  return "?";
+}
+
+std::optional<uint64_t> CurrentVersionOf(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kAborted) return std::nullopt;
+  absl::optional<absl::Cord> payload =
+      status.GetPayload(kVersionConflictPayload);
+  uint64_t version = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &version)) {
+    return std::nullopt;
+  }
+  return version;
+}
+
+std::string EventTypeOf(const v1::EventPayload& payload) {
+  const google::protobuf::OneofDescriptor* oneof =
+      v1::EventPayload::descriptor()->FindOneofByName("kind");
+  const google::protobuf::FieldDescriptor* field =
+      payload.GetReflection()->GetOneofFieldDescriptor(payload, oneof);
+  return field == nullptr ? std::string() : field->message_type()->name();
+}
+
+class EventLog::Impl {
+ public:
+  Impl(const EventLogOptions& options, std::unique_ptr<rocksdb::DB> db,
+       std::vector<rocksdb::ColumnFamilyHandle*> handles)
+      : options_(options), db_(std::move(db)), handles_(std::move(handles)) {
+    default_cf_ = handles_[0];
+    events_cf_ = handles_[1];
+    case_index_cf_ = handles_[2];
+    case_heads_cf_ = handles_[3];
+    event_ids_cf_ = handles_[4];
+  }
+
+  ~Impl() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (writer_.joinable()) writer_.join();
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      db_->DestroyColumnFamilyHandle(handle);
+    }
+    db_->Close();
+  }
+
+  // Reads the log's end and starts the writer thread.
+  absl::Status Start() {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), events_cf_));
+    it->SeekToLast();
+    RETURN_IF_ERROR(FromRocksDb(it->status(), "open"));
+    uint64_t last = 0;
+    if (it->Valid()) {
+      if (it->key().size() != 8) {
+        return absl::DataLossError("open: malformed event key");
+      }
+      last = DecodeU64(View(it->key()));
+      ASSIGN_OR_RETURN(v1::Event event, DecodeStored(last, View(it->value())));
+      last_recorded_at_ = FromProto(event.envelope().recorded_at());
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      last_position_ = last;
+    }
+    writer_ = std::thread([this] { WriterLoop(); });
+    return absl::OkStatus();
+  }
+
+  void AppendAsync(AppendRequest request, AppendCallback done) {
+    ValidationLimits limits;
+    limits.max_event_bytes = options_.max_event_bytes;
+    limits.max_events_per_append = options_.max_events_per_append;
+    if (absl::Status s = ValidateAppendRequest(request, limits); !s.ok()) {
+      done(s);
+      return;
+    }
+    PendingAppend pending;
+    pending.digests.reserve(request.events.size());
+    for (v1::Event& event : request.events) {
+      v1::EventEnvelope* env = event.mutable_envelope();
+      env->set_case_id(request.case_id);
+      if (env->schema_version() == 0) env->set_schema_version(1);
+      pending.digests.push_back(Sha256(event.SerializeAsString()));
+    }
+    pending.request = std::move(request);
+    pending.done = std::move(done);
+    absl::Status refused;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) {
+        refused = absl::UnavailableError("append: the log is shutting down");
+      } else if (!health_.ok()) {
+        refused = absl::UnavailableError(
+            "append: the log refuses writes after a storage error; restart "
+            "after fixing the storage");
+      } else if (queue_.size() >= options_.max_pending_appends) {
+        refused = absl::ResourceExhaustedError(
+            "append: too many appends pending; retry later");
+      } else {
+        queue_.push_back(std::move(pending));
+        return;
+      }
+    }
+    pending.done(refused);
+  }
+
+  absl::StatusOr<v1::Event> ReadEvent(uint64_t position) const {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), events_cf_,
+                                 EventKey(position), &value);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(
+          absl::StrCat("no event at position ", position));
+    }
+    RETURN_IF_ERROR(FromRocksDb(s, "read event"));
+    return DecodeStored(position, value);
+  }
+
+  absl::StatusOr<CaseHead> GetCaseHead(const std::string& case_id) const {
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), case_heads_cf_, case_id, &value);
+    CaseHead head;
+    if (s.IsNotFound()) return head;
+    RETURN_IF_ERROR(FromRocksDb(s, "read case head"));
+    std::optional<HeadValue> decoded = internal::DecodeHead(value);
+    if (!decoded) {
+      return absl::DataLossError("case head cannot be decoded");
+    }
+    head.version = decoded->version;
+    head.last_position = decoded->last_position;
+    head.last_hash = std::move(decoded->last_hash);
+    return head;
+  }
+
+  absl::StatusOr<ReadPage> ReadAll(const ReadAllRequest& request) const {
+    const uint64_t last = LastPosition();
+    const uint32_t max_count = PageSize(request.max_count);
+    const uint64_t from = std::max<uint64_t>(request.from_position, 1);
+    ReadPage page;
+    page.next = from;
+    if (!request.case_id.empty()) return ReadAllOfCase(request, from, last);
+    if (from > last) {
+      page.end = true;
+      return page;
+    }
+    rocksdb::ReadOptions ro;
+    const std::string upper = EventKey(last + 1);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+    uint64_t expected = from;
+    uint64_t scanned = 0;
+    for (it->Seek(EventKey(from)); it->Valid(); it->Next()) {
+      const uint64_t position = DecodeU64(View(it->key()));
+      if (position != expected) {
+        return absl::DataLossError(
+            absl::StrCat("event at position ", expected, " is missing"));
+      }
+      ++expected;
+      ASSIGN_OR_RETURN(v1::Event event,
+                       DecodeStored(position, View(it->value())));
+      ++scanned;
+      page.next = position + 1;
+      if (request.event_types.empty() ||
+          request.event_types.contains(event.envelope().event_type())) {
+        page.events.push_back(std::move(event));
+        if (page.events.size() >= max_count) break;
+      }
+      if (scanned >= kMaxScanPerRead) break;
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status(), "read log"));
+    if (page.events.size() < max_count && scanned < kMaxScanPerRead &&
+        page.next <= last) {
+      return absl::DataLossError(
+          absl::StrCat("event at position ", page.next, " is missing"));
+    }
+    page.end = page.next > last;
+    return page;
+  }
+
+  absl::StatusOr<ReadPage> ReadCase(const ReadCaseRequest& request) const {
+    if (!IsValidCaseIdForRead(request.case_id)) {
+      return absl::InvalidArgumentError("case_id: malformed");
+    }
+    ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(request.case_id));
+    if (head.version == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("case ", request.case_id, " has no events"));
+    }
+    const uint32_t max_count = PageSize(request.max_count);
+    ReadPage page;
+    if (request.direction == Direction::kForward) {
+      uint64_t v = std::max<uint64_t>(request.from_version, 1);
+      for (; v <= head.version && page.events.size() < max_count; ++v) {
+        ASSIGN_OR_RETURN(v1::Event event, ReadCaseVersion(request.case_id, v));
+        page.events.push_back(std::move(event));
+      }
+      page.next = v;
+      page.end = v > head.version;
+    } else {
+      uint64_t v = request.from_version == 0
+                       ? head.version
+                       : std::min(request.from_version, head.version);
+      for (; v >= 1 && page.events.size() < max_count; --v) {
+        ASSIGN_OR_RETURN(v1::Event event, ReadCaseVersion(request.case_id, v));
+        page.events.push_back(std::move(event));
+      }
+      page.next = v;
+      page.end = v == 0;
+    }
+    return page;
+  }
+
+  absl::StatusOr<VerifyReport> VerifyCase(const std::string& case_id) const {
+    if (!IsValidCaseIdForRead(case_id)) {
+      return absl::InvalidArgumentError("case_id: malformed");
+    }
+    ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(case_id));
+    if (head.version == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("case ", case_id, " has no events"));
+    }
+    VerifyReport report;
+    report.cases_checked = 1;
+    std::string prev_hash = ZeroHash();
+    uint64_t prev_position = 0;
+    for (uint64_t v = 1; v <= head.version; ++v) {
+      std::string value;
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), case_index_cf_,
+                                   CaseIndexKey(case_id, v), &value);
+      if (s.IsNotFound() || (s.ok() && value.size() != 8)) {
+        return Broken(report, prev_position + 1,
+                      absl::StrCat("version ", v, " is missing from the case"));
+      }
+      RETURN_IF_ERROR(FromRocksDb(s, "verify"));
+      const uint64_t position = DecodeU64(value);
+      absl::StatusOr<v1::Event> event = ReadEvent(position);
+      if (!event.ok()) {
+        if (event.status().code() == absl::StatusCode::kDataLoss ||
+            event.status().code() == absl::StatusCode::kNotFound) {
+          return Broken(report, position,
+                        std::string(event.status().message()));
+        }
+        return event.status();
+      }
+      const v1::EventEnvelope& env = event->envelope();
+      if (env.case_id() != case_id || env.stream_version() != v) {
+        return Broken(report, position,
+                      "event does not belong at this place in the case");
+      }
+      if (env.prev_hash() != prev_hash) {
+        return Broken(report, position,
+                      "previous-hash link does not match the previous event");
+      }
+      prev_hash = event->hash();
+      prev_position = position;
+      ++report.events_checked;
+    }
+    if (head.last_hash != prev_hash || head.last_position != prev_position) {
+      return Broken(report, prev_position,
+                    "case head does not match the last event");
+    }
+    return report;
+  }
+
+  absl::StatusOr<VerifyReport> VerifyAll(
+      const std::function<void(uint64_t)>& progress) const {
+    const uint64_t last = LastPosition();
+    VerifyReport report;
+    struct CaseState {
+      uint64_t version = 0;
+      uint64_t last_position = 0;
+      std::string last_hash;
+    };
+    absl::flat_hash_map<std::string, CaseState> cases;
+    rocksdb::ReadOptions ro;
+    const std::string upper = EventKey(last + 1);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
+    uint64_t expected = 1;
+    for (it->Seek(EventKey(1)); it->Valid(); it->Next()) {
+      if (it->key().size() != 8) {
+        return Broken(report, expected, "malformed event key");
+      }
+      const uint64_t position = DecodeU64(View(it->key()));
+      if (position != expected) {
+        return Broken(report, expected, "global position is missing");
+      }
+      ++expected;
+      absl::StatusOr<v1::Event> event =
+          DecodeStored(position, View(it->value()));
+      if (!event.ok()) {
+        return Broken(report, position, std::string(event.status().message()));
+      }
+      const v1::EventEnvelope& env = event->envelope();
+      CaseState& state = cases[env.case_id()];
+      if (env.stream_version() != state.version + 1) {
+        return Broken(report, position, "case version is out of sequence");
+      }
+      if (env.prev_hash() !=
+          (state.version == 0 ? ZeroHash() : state.last_hash)) {
+        return Broken(report, position,
+                      "previous-hash link does not match the previous event");
+      }
+      std::string index_value;
+      rocksdb::Status s = db_->Get(
+          rocksdb::ReadOptions(), case_index_cf_,
+          CaseIndexKey(env.case_id(), env.stream_version()), &index_value);
+      if (!s.ok() || index_value.size() != 8 ||
+          DecodeU64(index_value) != position) {
+        if (!s.ok() && !s.IsNotFound() && !s.IsCorruption()) {
+          return FromRocksDb(s, "verify");
+        }
+        return Broken(report, position, "case index does not match the log");
+      }
+      state.version = env.stream_version();
+      state.last_position = position;
+      state.last_hash = event->hash();
+      ++report.events_checked;
+      if (progress && report.events_checked % 10000 == 0) {
+        progress(report.events_checked);
+      }
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status(), "verify"));
+    if (expected != last + 1) {
+      return Broken(report, expected, "global position is missing");
+    }
+    for (const auto& [case_id, state] : cases) {
+      ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(case_id));
+      if (head.version != state.version || head.last_hash != state.last_hash) {
+        return Broken(report, state.last_position,
+                      "case head does not match the last event");
+      }
+    }
+    report.cases_checked = cases.size();
+    if (progress) progress(report.events_checked);
+    return report;
+  }
+
+  uint64_t LastPosition() const {
+    absl::MutexLock lock(&mu_);
+    return last_position_;
+  }
+
+  bool WaitForPosition(uint64_t position, absl::Time deadline) const {
+    struct Arg {
+      const Impl* impl;
+      uint64_t position;
+    } arg{this, position};
+    auto reached = [](Arg* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return a->impl->last_position_ >= a->position || a->impl->stopping_;
+    };
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithDeadline(absl::Condition(+reached, &arg), deadline);
+    return last_position_ >= position;
+  }
+
+  uint64_t AddCommitListener(std::function<void(uint64_t)> listener) {
+    absl::MutexLock lock(&listeners_mu_);
+    const uint64_t id = next_listener_id_++;
+    listeners_.emplace(id, std::move(listener));
+    return id;
+  }
+
+  void RemoveCommitListener(uint64_t id) {
+    absl::MutexLock lock(&listeners_mu_);
+    listeners_.erase(id);
+  }
+
+  absl::Status Health() const {
+    absl::MutexLock lock(&mu_);
+    return health_;
+  }
+
+  absl::Status Flush() {
+    rocksdb::FlushOptions fo;
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      RETURN_IF_ERROR(FromRocksDb(db_->Flush(fo, handle), "flush"));
+    }
+    return absl::OkStatus();
+  }
+
+  const std::string& path() const { return options_.path; }
+
+ private:
+  static bool IsValidCaseIdForRead(const std::string& case_id);
+
+  uint32_t PageSize(uint32_t requested) const {
+    return requested == 0 ? options_.max_read_page
+                          : std::min(requested, options_.max_read_page);
+  }
+
+  static absl::StatusOr<VerifyReport> Broken(VerifyReport report,
+                                             uint64_t position,
+                                             std::string problem) {
+    report.ok = false;
+    report.first_broken_position = position;
+    report.problem = std::move(problem);
+    return report;
+  }
+
+  absl::StatusOr<v1::Event> ReadCaseVersion(const std::string& case_id,
+                                            uint64_t version) const {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), case_index_cf_,
+                                 CaseIndexKey(case_id, version), &value);
+    if (s.IsNotFound() || (s.ok() && value.size() != 8)) {
+      return absl::DataLossError(
+          absl::StrCat("case ", case_id, " version ", version, " is missing"));
+    }
+    RETURN_IF_ERROR(FromRocksDb(s, "read case"));
+    return ReadEvent(DecodeU64(value));
+  }
+
+  absl::StatusOr<ReadPage> ReadAllOfCase(const ReadAllRequest& request,
+                                         uint64_t from, uint64_t last) const {
+    ReadPage page;
+    page.next = from;
+    const uint32_t max_count = PageSize(request.max_count);
+    rocksdb::ReadOptions ro;
+    const std::string prefix = CaseIndexPrefix(request.case_id);
+    std::string upper_key = prefix;
+    upper_key.back() = '\x01';
+    rocksdb::Slice upper_slice(upper_key);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, case_index_cf_));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      const uint64_t position = DecodeU64(View(it->value()));
+      if (position < from) continue;
+      if (position > last) break;
+      ASSIGN_OR_RETURN(v1::Event event, ReadEvent(position));
+      page.next = position + 1;
+      if (request.event_types.empty() ||
+          request.event_types.contains(event.envelope().event_type())) {
+        page.events.push_back(std::move(event));
+        if (page.events.size() >= max_count) break;
+      }
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status(), "read log"));
+    if (page.events.size() < max_count) {
+      page.next = std::max(page.next, last + 1);
+      page.end = true;
+    }
+    return page;
+  }
+
+  // The writer thread: takes groups of queued appends and commits each group
+  // in one synced WriteBatch (group commit).
+  void WriterLoop() {
+    for (;;) {
+      std::vector<PendingAppend> group;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [](Impl* impl) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return !impl->queue_.empty() || impl->stopping_;
+        };
+        mu_.Await(absl::Condition(+ready, this));
+        if (queue_.empty()) return;  // stopping, and nothing left to commit
+        size_t events = 0;
+        while (!queue_.empty()) {
+          const size_t n = queue_.front().request.events.size();
+          if (!group.empty() && events + n > options_.max_group_events) break;
+          events += n;
+          group.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      CommitGroup(group);
+    }
+  }
+
+  // Reads a case head, preferring the group's uncommitted overlay.
+  absl::StatusOr<HeadValue> HeadFor(
+      const std::string& case_id,
+      const absl::flat_hash_map<std::string, HeadValue>& overlay) const {
+    auto found = overlay.find(case_id);
+    if (found != overlay.end()) return found->second;
+    ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(case_id));
+    HeadValue value;
+    value.version = head.version;
+    value.last_position = head.last_position;
+    value.last_hash = head.version == 0 ? ZeroHash() : head.last_hash;
+    return value;
+  }
+
+  // Looks up an event id in the group overlay, then on disk.
+  absl::StatusOr<std::optional<EventIdValue>> LookupEventId(
+      const std::string& event_id,
+      const absl::flat_hash_map<std::string, EventIdValue>& overlay) const {
+    auto found = overlay.find(event_id);
+    if (found != overlay.end()) return found->second;
+    std::string value;
+    rocksdb::Status s =
+        db_->Get(rocksdb::ReadOptions(), event_ids_cf_, event_id, &value);
+    if (s.IsNotFound()) return std::optional<EventIdValue>();
+    RETURN_IF_ERROR(FromRocksDb(s, "append"));
+    std::optional<EventIdValue> decoded = internal::DecodeEventId(value);
+    if (!decoded) return absl::DataLossError("event id index is corrupt");
+    return decoded;
+  }
+
+  // Decides one append against the group's state so far. Returns the result
+  // for a replay, or adds the events to `batch` and the overlays.
+  absl::StatusOr<AppendResult> Prepare(
+      PendingAppend& pending, absl::Time recorded_at, uint64_t& position,
+      rocksdb::WriteBatch& batch,
+      absl::flat_hash_map<std::string, HeadValue>& heads,
+      absl::flat_hash_map<std::string, EventIdValue>& ids) {
+    const AppendRequest& request = pending.request;
+    const size_t n = request.events.size();
+    // Idempotency: an exact retry of a stored append returns its result.
+    size_t found = 0;
+    AppendResult replay;
+    replay.replayed = true;
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& id = request.events[i].envelope().event_id();
+      ASSIGN_OR_RETURN(std::optional<EventIdValue> stored,
+                       LookupEventId(id, ids));
+      if (!stored) continue;
+      if (stored->digest != pending.digests[i]) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("events[", i, "].envelope.event_id: ", id,
+                         " is already stored with different content"));
+      }
+      if (found != i ||
+          (i > 0 && stored->position != replay.last_position + 1)) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("events[", i, "].envelope.event_id: ", id,
+                         " is already stored by a different append"));
+      }
+      if (i == 0) {
+        replay.first_position = stored->position;
+        replay.first_version = stored->version;
+      }
+      replay.last_position = stored->position;
+      replay.last_version = stored->version;
+      ++found;
+    }
+    if (found == n) {
+      replay.commit_position = replay.last_position;
+      return replay;
+    }
+    if (found != 0) {
+      return absl::AlreadyExistsError(
+          "events: part of this append is already stored by a different "
+          "append");
+    }
+    // Optimistic concurrency.
+    ASSIGN_OR_RETURN(HeadValue head, HeadFor(request.case_id, heads));
+    if (!request.expected.IsMetBy(head.version)) {
+      return VersionConflict(request.case_id, request.expected, head.version);
+    }
+    // Stage the events.
+    AppendResult result;
+    const google::protobuf::Timestamp recorded = ToProto(recorded_at);
+    for (size_t i = 0; i < n; ++i) {
+      const v1::Event& event = request.events[i];
+      v1::StoredEvent stored;
+      v1::EventEnvelope* env = stored.mutable_envelope();
+      *env = event.envelope();
+      env->set_stream_version(head.version + 1);
+      env->set_global_position(position + 1);
+      env->set_event_type(EventTypeOf(event.payload()));
+      *env->mutable_recorded_at() = recorded;
+      env->set_prev_hash(head.last_hash);
+      stored.set_payload_encoding(v1::PAYLOAD_ENCODING_PLAIN);
+      stored.set_payload(event.payload().SerializeAsString());
+      const std::string bytes = stored.SerializeAsString();
+      const std::string hash = Sha256(bytes);
+      ++position;
+      ++head.version;
+      head.last_position = position;
+      head.last_hash = hash;
+      batch.Put(events_cf_, EventKey(position), hash + bytes);
+      batch.Put(case_index_cf_, CaseIndexKey(request.case_id, head.version),
+                EncodeU64(position));
+      EventIdValue id_value{position, head.version, pending.digests[i]};
+      batch.Put(event_ids_cf_, env->event_id(),
+                internal::EncodeEventId(id_value));
+      ids[env->event_id()] = std::move(id_value);
+      if (i == 0) {
+        result.first_position = position;
+        result.first_version = head.version;
+      }
+    }
+    result.last_position = position;
+    result.last_version = head.version;
+    result.commit_position = position;
+    batch.Put(case_heads_cf_, request.case_id, internal::EncodeHead(head));
+    heads[request.case_id] = std::move(head);
+    return result;
+  }
+
+  void CommitGroup(std::vector<PendingAppend>& group) {
+    uint64_t position;
+    {
+      absl::MutexLock lock(&mu_);
+      position = last_position_;
+    }
+    const uint64_t first_position = position;
+    // recorded_at never decreases along the global log.
+    const absl::Time recorded_at =
+        std::max(options_.clock->Now(), last_recorded_at_);
+    rocksdb::WriteBatch batch;
+    absl::flat_hash_map<std::string, HeadValue> heads;
+    absl::flat_hash_map<std::string, EventIdValue> ids;
+    std::vector<absl::StatusOr<AppendResult>> results;
+    results.reserve(group.size());
+    for (PendingAppend& pending : group) {
+      results.push_back(
+          Prepare(pending, recorded_at, position, batch, heads, ids));
+    }
+    if (position != first_position) {
+      rocksdb::WriteOptions wo;
+      wo.sync = options_.sync;
+      absl::Status written =
+          FromRocksDb(db_->Write(wo, &batch), "append: commit");
+      if (!written.ok()) {
+        {
+          absl::MutexLock lock(&mu_);
+          health_ = written;
+        }
+        for (auto& result : results) {
+          if (result.ok()) result = written;
+        }
+      } else {
+        last_recorded_at_ = recorded_at;
+        {
+          absl::MutexLock lock(&mu_);
+          last_position_ = position;
+        }
+        absl::MutexLock lock(&listeners_mu_);
+        for (auto& [id, listener] : listeners_) listener(position);
+      }
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      group[i].done(std::move(results[i]));
+    }
+  }
+
+  const EventLogOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* default_cf_;
+  rocksdb::ColumnFamilyHandle* events_cf_;
+  rocksdb::ColumnFamilyHandle* case_index_cf_;
+  rocksdb::ColumnFamilyHandle* case_heads_cf_;
+  rocksdb::ColumnFamilyHandle* event_ids_cf_;
+
+  mutable absl::Mutex mu_;
+  std::deque<PendingAppend> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t last_position_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status health_ ABSL_GUARDED_BY(mu_);
+
+  // Touched only by the writer thread (and Start, before it runs).
+  absl::Time last_recorded_at_ = absl::InfinitePast();
+
+  absl::Mutex listeners_mu_;
+  uint64_t next_listener_id_ ABSL_GUARDED_BY(listeners_mu_) = 1;
+  std::map<uint64_t, std::function<void(uint64_t)>> listeners_
+      ABSL_GUARDED_BY(listeners_mu_);
+
+  std::thread writer_;
+};
+
+bool EventLog::Impl::IsValidCaseIdForRead(const std::string& case_id) {
+  return !case_id.empty() && case_id.size() <= 128 &&
+         case_id.find('\0') == std::string::npos;
+}
+
+absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
+    const EventLogOptions& options) {
+  if (options.path.empty()) {
+    return absl::InvalidArgumentError("options.path: required");
+  }
+  if (options.clock == nullptr) {
+    return absl::InvalidArgumentError("options.clock: required");
+  }
+  if (options.max_events_per_append == 0 || options.max_event_bytes == 0 ||
+      options.max_group_events == 0 || options.max_read_page == 0 ||
+      options.max_pending_appends == 0) {
+    return absl::InvalidArgumentError("options: limits must be positive");
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.paranoid_checks = true;
+  // Acknowledged appends are synced, so anything after the last synced
+  // record in the WAL was never acknowledged: recover to the last consistent
+  // point and stop there (engine/STORAGE_FORMAT.md, "Recovery").
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.track_and_verify_wals_in_manifest = true;
+  if (options.env != nullptr) db_options.env = options.env;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {internal::kEventsCf, cf_options},
+      {internal::kCaseIndexCf, cf_options},
+      {internal::kCaseHeadsCf, cf_options},
+      {internal::kEventIdsCf, cf_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
+                                        &handles, &raw_db);
+  if (!s.ok()) {
+    if (s.IsInvalidArgument()) {
+      // Missing database or column family without create_if_missing.
+      return absl::FailedPreconditionError(
+          "open: no caseledger log at the given path");
+    }
+    return FromRocksDb(s, "open");
+  }
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+
+  std::string format;
+  s = db->Get(rocksdb::ReadOptions(), handles[0], internal::kFormatKey,
+              &format);
+  absl::Status checked;
+  if (s.IsNotFound()) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), handles[1]));
+    it->SeekToFirst();
+    if (it->Valid()) {
+      checked = absl::FailedPreconditionError(
+          "open: the directory holds events but no format marker");
+    } else {
+      rocksdb::WriteOptions wo;
+      wo.sync = true;
+      checked = FromRocksDb(
+          db->Put(wo, handles[0], internal::kFormatKey, internal::kFormatValue),
+          "open");
+    }
+  } else if (!s.ok()) {
+    checked = FromRocksDb(s, "open");
+  } else if (format != internal::kFormatValue) {
+    checked = absl::FailedPreconditionError(
+        "open: the directory holds an incompatible storage format");
+  }
+  if (!checked.ok()) {
+    for (rocksdb::ColumnFamilyHandle* handle : handles) {
+      db->DestroyColumnFamilyHandle(handle);
+    }
+    return checked;
+  }
+
+  auto impl =
+      std::make_unique<Impl>(options, std::move(db), std::move(handles));
+  RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
+}
+
+EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventLog::~EventLog() = default;
+
+absl::StatusOr<AppendResult> EventLog::Append(const AppendRequest& request) {
+  absl::Notification done;
+  absl::StatusOr<AppendResult> outcome;
+  impl_->AppendAsync(request, [&](absl::StatusOr<AppendResult> result) {
+    outcome = std::move(result);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return outcome;
+}
+
+void EventLog::AppendAsync(AppendRequest request, AppendCallback done) {
+  impl_->AppendAsync(std::move(request), std::move(done));
+}
+
+absl::StatusOr<ReadPage> EventLog::ReadAll(
+    const ReadAllRequest& request) const {
+  return impl_->ReadAll(request);
+}
+
+absl::StatusOr<ReadPage> EventLog::ReadCase(
+    const ReadCaseRequest& request) const {
+  return impl_->ReadCase(request);
+}
+
+absl::StatusOr<v1::Event> EventLog::ReadEvent(uint64_t position) const {
+  return impl_->ReadEvent(position);
+}
+
+absl::StatusOr<CaseHead> EventLog::GetCaseHead(
+    const std::string& case_id) const {
+  return impl_->GetCaseHead(case_id);
+}
+
+absl::StatusOr<VerifyReport> EventLog::VerifyCase(
+    const std::string& case_id) const {
+  return impl_->VerifyCase(case_id);
+}
+
+absl::StatusOr<VerifyReport> EventLog::VerifyAll(
+    const std::function<void(uint64_t)>& progress) const {
+  return impl_->VerifyAll(progress);
+}
+
+uint64_t EventLog::LastPosition() const { return impl_->LastPosition(); }
+
+bool EventLog::WaitForPosition(uint64_t position, absl::Time deadline) const {
+  return impl_->WaitForPosition(position, deadline);
+}
+
+uint64_t EventLog::AddCommitListener(std::function<void(uint64_t)> listener) {
+  return impl_->AddCommitListener(std::move(listener));
+}
+
+void EventLog::RemoveCommitListener(uint64_t id) {
+  impl_->RemoveCommitListener(id);
+}
+
+absl::Status EventLog::Health() const { return impl_->Health(); }
+
+absl::Status EventLog::Flush() { return impl_->Flush(); }
+
+const std::string& EventLog::path() const { return impl_->path(); }
+
+}  // namespace caseledger::engine

@@ -1,0 +1,248 @@
+#ifndef CASELEDGER_ENGINE_EVENT_LOG_H_
+#define CASELEDGER_ENGINE_EVENT_LOG_H_
+
+// The durable, append-only, hash-chained case event log on RocksDB.
+//
+// Every case action is an event in a case stream (a case, or a caseworker's
+// own stream). Each append of one or more events to one case lands
+// atomically, is acknowledged only after its WAL record is synced, and gets
+// consecutive stream versions and gap-free global positions. Each stored
+// event carries SHA-256 over its stored bytes, which include the previous
+// event's hash in the same case, so any alteration is detectable.
+//
+// The on-disk layout is in engine/STORAGE_FORMAT.md.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "caseledger/v1/events.pb.h"
+#include "engine/options.h"
+
+namespace caseledger::engine {
+
+// The optimistic-concurrency condition of an append.
+class ExpectedVersion {
+ public:
+  enum class Kind {
+    kAny,           // no check
+    kNoStream,      // the case must not exist yet
+    kStreamExists,  // the case must have at least one event
+    kExact,         // the case must be at exactly `version()` (0: no stream)
+  };
+
+  static ExpectedVersion Any() { return ExpectedVersion(Kind::kAny, 0); }
+  static ExpectedVersion NoStream() {
+    return ExpectedVersion(Kind::kNoStream, 0);
+  }
+  static ExpectedVersion StreamExists() {
+    return ExpectedVersion(Kind::kStreamExists, 0);
+  }
+  static ExpectedVersion Exact(uint64_t version) {
+    return ExpectedVersion(Kind::kExact, version);
+  }
+
+  Kind kind() const { return kind_; }
+  uint64_t version() const { return version_; }
+
+  // True if a case currently at `current_version` (0: no such case) meets
+  // this condition.
+  bool IsMetBy(uint64_t current_version) const;
+
+  std::string ToString() const;
+
+ private:
+  ExpectedVersion(Kind kind, uint64_t version)
+      : kind_(kind), version_(version) {}
+  Kind kind_;
+  uint64_t version_;
+};
+
+struct AppendRequest {
+  std::string case_id;
+  ExpectedVersion expected = ExpectedVersion::Any();
+  // The events to append, in order. Per event the client sets
+  // envelope.{event_id, occurred_at, actor, source, correlation_id,
+  // causation_id, sensitivity, schema_version} and the payload; it may set
+  // envelope.case_id (then it must equal `case_id`). The server fields
+  // (stream_version, global_position, event_type, recorded_at, prev_hash) and
+  // `hash` must be empty.
+  std::vector<v1::Event> events;
+};
+
+struct AppendResult {
+  uint64_t first_version = 0;
+  uint64_t last_version = 0;
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+  // The global position a reader must reach to observe this append
+  // (read-your-writes). Equal to last_position.
+  uint64_t commit_position = 0;
+  // True when the request repeated an append already stored (idempotent
+  // retry): nothing new was written and the original result is returned.
+  bool replayed = false;
+};
+
+// Called exactly once with the outcome of an AppendAsync. Runs on the log's
+// writer thread (or, for requests rejected before queueing, on the caller's
+// thread): it must be quick and must not block or call back into Append.
+using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
+
+struct ReadAllRequest {
+  // First global position to return (1-based; 0 is treated as 1).
+  uint64_t from_position = 1;
+  // Upper bound on returned events; 0 means options.max_read_page.
+  uint32_t max_count = 0;
+  // When non-empty, only events of these types ("GoalSet", ...).
+  absl::flat_hash_set<std::string> event_types;
+  // When non-empty, only events of this case.
+  std::string case_id;
+};
+
+struct ReadPage {
+  std::vector<v1::Event> events;
+  // Where to continue reading: the global position (ReadAll) or stream
+  // version (ReadCase) after the last one examined. Reading again from it
+  // never skips and never repeats an event.
+  uint64_t next = 0;
+  // True when the page reached the current end (of the log or the case).
+  bool end = false;
+};
+
+enum class Direction { kForward, kBackward };
+
+struct ReadCaseRequest {
+  std::string case_id;
+  // First stream version to return. Forward: 0 is treated as 1. Backward: 0
+  // means the case's last version.
+  uint64_t from_version = 0;
+  Direction direction = Direction::kForward;
+  uint32_t max_count = 0;  // 0 means options.max_read_page
+};
+
+// Where a case stream stands.
+struct CaseHead {
+  uint64_t version = 0;        // 0: the case has no events
+  uint64_t last_position = 0;  // global position of the last event
+  std::string last_hash;       // 32 bytes; empty when version == 0
+};
+
+struct VerifyReport {
+  bool ok = true;
+  uint64_t events_checked = 0;
+  uint64_t cases_checked = 0;
+  // When !ok: the global position of the first event that fails, and why.
+  uint64_t first_broken_position = 0;
+  std::string problem;
+};
+
+// Thread-safe. All methods may be called concurrently from any thread.
+class EventLog {
+ public:
+  static constexpr uint64_t kMaxScanPerRead = 100000;
+
+  // Opens (creating if allowed) the log in `options.path`. Returns
+  // DATA_LOSS if the stored data is corrupt, FAILED_PRECONDITION if the
+  // directory holds an incompatible format, INVALID_ARGUMENT for bad options.
+  static absl::StatusOr<std::unique_ptr<EventLog>> Open(
+      const EventLogOptions& options);
+
+  // Completes queued appends, stops the writer thread and closes the DB.
+  ~EventLog();
+
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+
+  // Appends `request.events` to `request.case_id` atomically and durably.
+  // Returns:
+  //  - INVALID_ARGUMENT naming the field for a malformed request or event
+  //    (nothing is stored);
+  //  - ABORTED if the case's version does not meet `request.expected`; the
+  //    status carries the current version (see CurrentVersionOf());
+  //  - ALREADY_EXISTS if an event id is already stored with other content or
+  //    in another append;
+  //  - RESOURCE_EXHAUSTED if the append queue is full or the disk is full;
+  //  - UNAVAILABLE if the log refuses writes after a storage error, or is
+  //    shutting down;
+  //  - OK with the original result (replayed = true) for an exact retry.
+  absl::StatusOr<AppendResult> Append(const AppendRequest& request);
+
+  // Asynchronous Append: `done` is called exactly once with the outcome,
+  // after the events are durable. Never blocks on I/O.
+  void AppendAsync(AppendRequest request, AppendCallback done);
+
+  // Reads the global log forward, up to LastPosition() as of the call. Every
+  // returned event's hash is checked against its stored bytes: DATA_LOSS if
+  // one does not match. A filtered read examines at most kMaxScanPerRead
+  // events per call, so it may return fewer than max_count events (even none)
+  // with end == false; continue from `next`.
+  absl::StatusOr<ReadPage> ReadAll(const ReadAllRequest& request) const;
+
+  // Reads one case forward or backward. NOT_FOUND if the case has no events.
+  // DATA_LOSS as for ReadAll.
+  absl::StatusOr<ReadPage> ReadCase(const ReadCaseRequest& request) const;
+
+  // Reads one event by global position. NOT_FOUND past the end.
+  absl::StatusOr<v1::Event> ReadEvent(uint64_t position) const;
+
+  // The case's head; version 0 if the case has no events.
+  absl::StatusOr<CaseHead> GetCaseHead(const std::string& case_id) const;
+
+  // Recomputes one case's hash chain from its first event. NOT_FOUND if the
+  // case has no events. A broken chain is reported in the VerifyReport, not
+  // as an error; errors are for I/O failures.
+  absl::StatusOr<VerifyReport> VerifyCase(const std::string& case_id) const;
+
+  // Recomputes every case's chain and checks global positions are gap-free,
+  // in global order. `progress`, if set, is called now and then with the
+  // number of events checked.
+  absl::StatusOr<VerifyReport> VerifyAll(
+      const std::function<void(uint64_t)>& progress = nullptr) const;
+
+  // The highest global position acknowledged so far (0: empty log).
+  uint64_t LastPosition() const;
+
+  // Blocks until LastPosition() >= position or `deadline` passes. Returns
+  // true if the position was reached. Does not busy-poll.
+  bool WaitForPosition(uint64_t position, absl::Time deadline) const;
+
+  // Registers `listener`, called on the writer thread with the new last
+  // position after every commit (it must be quick, must not block and must
+  // not call Add/RemoveCommitListener).
+  // Returns an id for RemoveCommitListener.
+  uint64_t AddCommitListener(std::function<void(uint64_t)> listener);
+  // After it returns, the listener is not running and will not be called.
+  void RemoveCommitListener(uint64_t id);
+
+  // OK while the log accepts writes; the storage error otherwise.
+  absl::Status Health() const;
+
+  // Flushes memtables to SST files (tests and tools).
+  absl::Status Flush();
+
+  // The RocksDB directory.
+  const std::string& path() const;
+
+  class Impl;
+
+ private:
+  explicit EventLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// For an ABORTED status returned by Append: the case's current version.
+std::optional<uint64_t> CurrentVersionOf(const absl::Status& status);
+
+// The event type name of a payload ("GoalSet"), or "" if none is set.
+std::string EventTypeOf(const v1::EventPayload& payload);
+
+}  // namespace caseledger::engine
+
+#endif  // CASELEDGER_ENGINE_EVENT_LOG_H_

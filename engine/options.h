@@ -1,0 +1,68 @@
+#ifndef CASELEDGER_ENGINE_OPTIONS_H_
+#define CASELEDGER_ENGINE_OPTIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/clock.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
+namespace caseledger::engine {
+
+struct EventLogOptions {
+  // Directory of the RocksDB database. Required.
+  std::string path;
+
+  // Create the database if `path` holds none.
+  // Default: true
+  bool create_if_missing = true;
+
+  // Acknowledge an append only after its WAL record is fsync'ed. Turning this
+  // off loses acknowledged events on power loss or OS crash; it exists for
+  // tests and benchmarks that say so, never as a server default.
+  // Default: true
+  bool sync = true;
+
+  // Largest serialized event (envelope + payload) accepted, in bytes.
+  // Default: 64 KiB
+  size_t max_event_bytes = 64 * 1024;
+
+  // Most events accepted in one append.
+  // Default: 100
+  size_t max_events_per_append = 100;
+
+  // Most appends waiting for the writer thread; past it AppendAsync fails
+  // with RESOURCE_EXHAUSTED instead of buffering without bound.
+  // Default: 10000
+  size_t max_pending_appends = 10000;
+
+  // Most events the writer thread commits in one WriteBatch (group commit).
+  // A single append larger than this still commits alone.
+  // Default: 2000
+  size_t max_group_events = 2000;
+
+  // Most events a read page returns.
+  // Default: 1000
+  uint32_t max_read_page = 1000;
+
+  // RocksDB block cache, in bytes.
+  // Default: 64 MiB
+  size_t block_cache_bytes = 64 << 20;
+
+  // Source of recorded_at. Not owned; must outlive the log.
+  // Default: Clock::Real()
+  Clock* clock = Clock::Real();
+
+  // RocksDB environment (a seam for fault injection). Not owned; must outlive
+  // the log. Default: nullptr (rocksdb::Env::Default()).
+  rocksdb::Env* env = nullptr;
+};
+
+}  // namespace caseledger::engine
+
+#endif  // CASELEDGER_ENGINE_OPTIONS_H_

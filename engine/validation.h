@@ -1,0 +1,39 @@
+#ifndef CASELEDGER_ENGINE_VALIDATION_H_
+#define CASELEDGER_ENGINE_VALIDATION_H_
+
+// Validation of client-supplied events before anything is stored. Every
+// failure is INVALID_ARGUMENT with a message that starts with the offending
+// field's path (e.g. "events[2].envelope.occurred_at: required") and never
+// repeats record content. Pure functions; thread-safe.
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "caseledger/v1/events.pb.h"
+#include "engine/event_log.h"
+
+namespace caseledger::engine {
+
+struct ValidationLimits {
+  size_t max_event_bytes = 64 * 1024;
+  size_t max_events_per_append = 100;
+};
+
+// Checks the whole request: case id, event count, per-event envelope (client
+// fields present and well-formed, server fields empty), payload, size, and
+// that event ids are unique within the request.
+absl::Status ValidateAppendRequest(const AppendRequest& request,
+                                   const ValidationLimits& limits);
+
+// Checks one payload; `field` is the path used in messages.
+absl::Status ValidatePayload(const v1::EventPayload& payload,
+                             absl::string_view field);
+
+// True if `type` names a payload type of this schema ("GoalSet", ...).
+bool IsKnownEventType(absl::string_view type);
+
+}  // namespace caseledger::engine
+
+#endif  // CASELEDGER_ENGINE_VALIDATION_H_
