@@ -90,9 +90,11 @@ struct AppendResult {
   bool replayed = false;
 };
 
-// Called exactly once with the outcome of an AppendAsync. Runs on the log's
-// writer thread (or, for requests rejected before queueing, on the caller's
-// thread): it must be quick and must not block or call back into Append.
+// Called exactly once with the outcome of an AppendAsync, after the events
+// are durable. Runs on the thread that committed the append's group (the
+// engine's own thread, or a thread blocked in Append), or, for a request
+// rejected before queueing, on the caller's thread: it must be quick and must
+// not block.
 using AppendCallback = std::function<void(absl::StatusOr<AppendResult>)>;
 
 struct ReadAllRequest {
