@@ -1,0 +1,802 @@
+#include "projections/case_projection.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "engine/internal/status_macros.h"
+#include "projections/case_folder.h"
+#include "projections/dates.h"
+#include "projections/timeline.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace caseledger::projections {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kCheckpointKey[] = "m/checkpoint";
+constexpr char kCurrentFile[] = "CURRENT";
+
+std::string StateKey(absl::string_view case_id) {
+  return absl::StrCat("c/", case_id);
+}
+std::string FactsKey(absl::string_view case_id) {
+  return absl::StrCat("f/", case_id);
+}
+std::string WorkerKey(absl::string_view id) { return absl::StrCat("w/", id); }
+std::string TimelinePrefix(absl::string_view case_id) {
+  std::string key = absl::StrCat("t/", case_id);
+  key.push_back('\0');
+  return key;
+}
+std::string TimelineKey(absl::string_view case_id, uint64_t version) {
+  std::string key = TimelinePrefix(case_id);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    key.push_back(static_cast<char>((version >> shift) & 0xFF));
+  }
+  return key;
+}
+// The smallest key after every key starting with `prefix`.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty()) {
+    unsigned char last = static_cast<unsigned char>(prefix.back());
+    if (last != 0xFF) {
+      prefix.back() = static_cast<char>(last + 1);
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return prefix;
+}
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  if (s.IsCorruption()) {
+    return absl::DataLossError(
+        absl::StrCat(what, ": projection store is corrupt"));
+  }
+  if (s.IsNotFound()) return absl::NotFoundError(what);
+  return absl::UnavailableError(absl::StrCat(what, ": projection store error"));
+}
+
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+}  // namespace
+
+// One RocksDB holding a complete projection state. Removed from disk when
+// the last reference goes, if marked obsolete.
+class CaseProjection::Generation {
+ public:
+  static absl::StatusOr<std::shared_ptr<Generation>> Open(
+      const std::string& path) {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    RETURN_IF_ERROR(
+        FromRocks(rocksdb::DB::Open(options, path, &db), "open projection"));
+    return std::shared_ptr<Generation>(new Generation(path, db));
+  }
+
+  ~Generation() {
+    db_->Close();
+    db_.reset();
+    if (obsolete_) {
+      std::error_code ignored;
+      fs::remove_all(path_, ignored);
+    }
+  }
+
+  rocksdb::DB* db() const { return db_.get(); }
+  const std::string& path() const { return path_; }
+  void MarkObsolete() { obsolete_ = true; }
+
+  absl::StatusOr<std::optional<std::string>> Get(const std::string& key) const {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), key, &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    RETURN_IF_ERROR(FromRocks(s, "read projection"));
+    return std::optional<std::string>(std::move(value));
+  }
+
+ private:
+  Generation(std::string path, rocksdb::DB* db)
+      : path_(std::move(path)), db_(db) {}
+  const std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::atomic<bool> obsolete_{false};
+};
+
+// Applies log events to one generation, chunk by chunk. Used by one thread
+// at a time.
+class CaseProjection::Applier {
+ public:
+  Applier(std::shared_ptr<Generation> generation, engine::EventLog* log,
+          const CaseProjectionOptions& options)
+      : generation_(std::move(generation)), log_(log), options_(options) {}
+
+  absl::Status Load() {
+    ASSIGN_OR_RETURN(std::optional<std::string> value,
+                     generation_->Get(kCheckpointKey));
+    if (value && !checkpoint_.ParseFromString(*value)) {
+      return absl::DataLossError("projection checkpoint cannot be decoded");
+    }
+    return absl::OkStatus();
+  }
+
+  const std::shared_ptr<Generation>& generation() const { return generation_; }
+  const v1::ProjectionCheckpoint& checkpoint() const { return checkpoint_; }
+  uint64_t position() const { return checkpoint_.position(); }
+  bool compatible() const {
+    return checkpoint_.position() == 0 ||
+           checkpoint_.projection_version() == kVersion;
+  }
+
+  // Applies up to options.chunk_events events after position() and commits
+  // them with the checkpoint in one WriteBatch. Returns how many.
+  absl::StatusOr<size_t> Step() {
+    engine::ReadAllRequest request;
+    request.from_position = checkpoint_.position() + 1;
+    request.max_count = static_cast<uint32_t>(options_.chunk_events);
+    ASSIGN_OR_RETURN(engine::ReadPage page, log_->ReadAll(request));
+    if (page.events.empty()) return 0;
+    for (const v1::Event& event : page.events) {
+      RETURN_IF_ERROR(ApplyOne(event));
+    }
+    RETURN_IF_ERROR(Commit());
+    return page.events.size();
+  }
+
+ private:
+  struct CachedCase {
+    explicit CachedCase(const ScoringConfig& scoring) : folder(scoring) {}
+    CaseFolder folder;
+  };
+
+  absl::StatusOr<CachedCase*> CaseFor(const std::string& case_id) {
+    auto found = cache_.find(case_id);
+    if (found != cache_.end()) return found->second.get();
+    auto cached = std::make_unique<CachedCase>(options_.metrics.scoring);
+    ASSIGN_OR_RETURN(std::optional<std::string> value,
+                     generation_->Get(StateKey(case_id)));
+    if (value) {
+      v1::CaseState state;
+      if (!state.ParseFromString(*value)) {
+        return absl::DataLossError("projection case state cannot be decoded");
+      }
+      cached->folder.Restore(std::move(*state.mutable_plan()),
+                             std::move(*state.mutable_event_facts()));
+    }
+    CachedCase* raw = cached.get();
+    cache_.emplace(case_id, std::move(cached));
+    return raw;
+  }
+
+  // The stored or pending timeline entry of `event_id` in `case_id`.
+  absl::StatusOr<std::optional<std::pair<std::string, v1::TimelineEntry>>>
+  FindEntry(const std::string& case_id, const std::string& event_id) {
+    const std::string prefix = TimelinePrefix(case_id);
+    for (auto it = pending_timeline_.lower_bound(prefix);
+         it != pending_timeline_.end() && absl::StartsWith(it->first, prefix);
+         ++it) {
+      if (it->second.event_id() == event_id) {
+        return std::make_optional(std::make_pair(it->first, it->second));
+      }
+    }
+    rocksdb::ReadOptions ro;
+    const std::string end = PrefixEnd(prefix);
+    rocksdb::Slice upper(end);
+    ro.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(generation_->db()->NewIterator(ro));
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      v1::TimelineEntry entry;
+      if (!entry.ParseFromArray(it->value().data(),
+                                static_cast<int>(it->value().size()))) {
+        return absl::DataLossError("timeline entry cannot be decoded");
+      }
+      if (entry.event_id() == event_id) {
+        return std::make_optional(
+            std::make_pair(it->key().ToString(), std::move(entry)));
+      }
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "read timeline"));
+    return std::optional<std::pair<std::string, v1::TimelineEntry>>();
+  }
+
+  absl::Status ApplyOne(const v1::Event& event) {
+    const v1::EventEnvelope& env = event.envelope();
+    checkpoint_.set_position(env.global_position());
+    if (!IsKnownPayload(event)) {
+      checkpoint_.set_skipped_unknown(checkpoint_.skipped_unknown() + 1);
+      return absl::OkStatus();
+    }
+    checkpoint_.set_events_applied(checkpoint_.events_applied() + 1);
+    const std::string& case_id = env.case_id();
+    ASSIGN_OR_RETURN(CachedCase * cached, CaseFor(case_id));
+    dirty_.insert(case_id);
+
+    std::string target_type;
+    if (IsCorrection(event)) {
+      const v1::EventPayload& p = event.payload();
+      const std::string& target =
+          p.has_event_corrected()
+              ? p.event_corrected().target_event_id()
+              : p.event_entered_in_error().target_event_id();
+      ASSIGN_OR_RETURN(auto original, FindEntry(case_id, target));
+      if (original) {
+        target_type = original->second.event_type();
+        original->second.set_corrected_by(env.event_id());
+        if (p.has_event_entered_in_error()) {
+          original->second.set_entered_in_error(true);
+        }
+        pending_timeline_[original->first] = std::move(original->second);
+      }
+    }
+    pending_timeline_[TimelineKey(case_id, env.stream_version())] =
+        MakeTimelineEntry(event, cached->folder.plan(), target_type);
+
+    if (IsCorrection(event)) {
+      // Refold the case from its record up to this event.
+      engine::ReadCaseRequest read;
+      read.case_id = case_id;
+      read.from_version = 1;
+      std::vector<v1::Event> events;
+      while (true) {
+        ASSIGN_OR_RETURN(engine::ReadPage page, log_->ReadCase(read));
+        for (v1::Event& e : page.events) {
+          if (e.envelope().stream_version() > env.stream_version()) break;
+          events.push_back(std::move(e));
+        }
+        if (page.end || events.size() >= env.stream_version() ||
+            events.empty()) {
+          break;
+        }
+        read.from_version = page.next;
+      }
+      CaseFolder refolded = FoldCase(events, options_.metrics.scoring);
+      cached->folder.Restore(refolded.plan(), refolded.event_facts());
+    } else {
+      cached->folder.Apply(event);
+    }
+
+    if (event.payload().has_training_cycle_completed()) {
+      const auto& t = event.payload().training_cycle_completed();
+      v1::CaseworkerFacts* worker = &pending_workers_[t.caseworker_id()];
+      if (worker->caseworker_id().empty()) {
+        ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                         generation_->Get(WorkerKey(t.caseworker_id())));
+        if (stored && !worker->ParseFromString(*stored)) {
+          return absl::DataLossError("caseworker facts cannot be decoded");
+        }
+        worker->set_caseworker_id(t.caseworker_id());
+      }
+      v1::CaseworkerFacts::Completed* completed = worker->add_cycles();
+      completed->set_cycle(t.cycle());
+      *completed->mutable_completed_on() = t.completed_on();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit() {
+    rocksdb::WriteBatch batch;
+    for (const std::string& case_id : dirty_) {
+      const CaseFolder& folder = cache_.at(case_id)->folder;
+      v1::CaseState state;
+      *state.mutable_plan() = folder.plan();
+      *state.mutable_event_facts() = folder.event_facts();
+      batch.Put(StateKey(case_id), state.SerializeAsString());
+      batch.Put(FactsKey(case_id), folder.Facts().SerializeAsString());
+    }
+    for (const auto& [key, entry] : pending_timeline_) {
+      batch.Put(key, entry.SerializeAsString());
+    }
+    for (const auto& [id, worker] : pending_workers_) {
+      batch.Put(WorkerKey(id), worker.SerializeAsString());
+    }
+    checkpoint_.set_projection_version(kVersion);
+    batch.Put(kCheckpointKey, checkpoint_.SerializeAsString());
+    // The store is rebuildable from the log, so its writes are not synced;
+    // the WAL still keeps each chunk atomic across a crash.
+    RETURN_IF_ERROR(
+        FromRocks(generation_->db()->Write(rocksdb::WriteOptions(), &batch),
+                  "write projection"));
+    dirty_.clear();
+    pending_timeline_.clear();
+    pending_workers_.clear();
+    if (cache_.size() > options_.cache_cases) cache_.clear();
+    return absl::OkStatus();
+  }
+
+  std::shared_ptr<Generation> generation_;
+  engine::EventLog* const log_;
+  const CaseProjectionOptions& options_;
+  v1::ProjectionCheckpoint checkpoint_;
+  absl::flat_hash_map<std::string, std::unique_ptr<CachedCase>> cache_;
+  absl::flat_hash_set<std::string> dirty_;
+  std::map<std::string, v1::TimelineEntry> pending_timeline_;
+  std::map<std::string, v1::CaseworkerFacts> pending_workers_;
+};
+
+CaseProjection::CaseProjection(const CaseProjectionOptions& options,
+                               engine::EventLog* log)
+    : options_(options), log_(log) {}
+
+absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(
+    const CaseProjectionOptions& options, engine::EventLog* log) {
+  if (options.dir.empty()) {
+    return absl::InvalidArgumentError("options.dir: required");
+  }
+  if (log == nullptr) return absl::InvalidArgumentError("log: required");
+  if (options.chunk_events == 0) {
+    return absl::InvalidArgumentError("options.chunk_events: must be > 0");
+  }
+  RETURN_IF_ERROR(ValidateMetricsConfig(options.metrics));
+  std::error_code ec;
+  fs::create_directories(options.dir, ec);
+  if (ec) {
+    return absl::UnavailableError("open projection: cannot create directory");
+  }
+  // CURRENT names the serving generation; other generations are leftovers
+  // of an interrupted rebuild.
+  uint64_t current = 0;
+  {
+    std::ifstream in(fs::path(options.dir) / kCurrentFile);
+    std::string name;
+    if (in >> name && absl::StartsWith(name, "gen-")) {
+      if (!absl::SimpleAtoi(name.substr(4), &current)) current = 0;
+    }
+  }
+  auto projection =
+      std::unique_ptr<CaseProjection>(new CaseProjection(options, log));
+  const auto write_current = [&](uint64_t generation) -> absl::Status {
+    const fs::path tmp = fs::path(options.dir) / "CURRENT.tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << "gen-" << generation << "\n";
+      if (!out.flush()) {
+        return absl::UnavailableError("open projection: cannot write CURRENT");
+      }
+    }
+    fs::rename(tmp, fs::path(options.dir) / kCurrentFile, ec);
+    return ec ? absl::UnavailableError("open projection: cannot write CURRENT")
+              : absl::OkStatus();
+  };
+  if (current == 0) {
+    current = 1;
+    RETURN_IF_ERROR(write_current(current));
+  }
+  for (const auto& entry : fs::directory_iterator(options.dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, "gen-") &&
+        name != absl::StrCat("gen-", current)) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  std::string path = (fs::path(options.dir) / absl::StrCat("gen-", current));
+  ASSIGN_OR_RETURN(std::shared_ptr<Generation> generation,
+                   Generation::Open(path));
+  auto applier =
+      std::make_unique<Applier>(generation, log, projection->options_);
+  RETURN_IF_ERROR(applier->Load());
+  if (!applier->compatible()) {
+    // Built by another projection version: start a fresh generation.
+    generation->MarkObsolete();
+    applier.reset();
+    generation.reset();
+    ++current;
+    path = (fs::path(options.dir) / absl::StrCat("gen-", current));
+    ASSIGN_OR_RETURN(generation, Generation::Open(path));
+    RETURN_IF_ERROR(write_current(current));
+    applier = std::make_unique<Applier>(generation, log, projection->options_);
+    RETURN_IF_ERROR(applier->Load());
+  }
+  {
+    absl::MutexLock lock(&projection->mu_);
+    projection->current_ = generation;
+    projection->position_ = applier->position();
+    projection->events_applied_ = applier->checkpoint().events_applied();
+    projection->skipped_unknown_ = applier->checkpoint().skipped_unknown();
+    projection->log_position_ = log->LastPosition();
+    projection->next_generation_ = current + 1;
+    projection->live_ = std::move(applier);
+  }
+  return projection;
+}
+
+CaseProjection::~CaseProjection() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (listener_id_ != 0) log_->RemoveCommitListener(listener_id_);
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();
+  if (live_thread_.joinable()) live_thread_.join();
+  absl::MutexLock lock(&mu_);
+  if (rebuilt_ != nullptr) rebuilt_->generation()->MarkObsolete();
+}
+
+void CaseProjection::Start() {
+  listener_id_ = log_->AddCommitListener([this](uint64_t position) {
+    absl::MutexLock lock(&mu_);
+    log_position_ = std::max(log_position_, position);
+  });
+  {
+    absl::MutexLock lock(&mu_);
+    log_position_ = std::max(log_position_, log_->LastPosition());
+  }
+  live_thread_ = std::thread([this] { LiveLoop(); });
+}
+
+absl::Status CaseProjection::CatchUp() {
+  for (;;) {
+    Applier* applier;
+    {
+      absl::MutexLock lock(&mu_);
+      applier = live_.get();
+    }
+    ASSIGN_OR_RETURN(size_t applied, applier->Step());
+    absl::MutexLock lock(&mu_);
+    position_ = applier->position();
+    events_applied_ = applier->checkpoint().events_applied();
+    skipped_unknown_ = applier->checkpoint().skipped_unknown();
+    log_position_ = std::max(log_position_, log_->LastPosition());
+    if (applied == 0) return absl::OkStatus();
+  }
+}
+
+void CaseProjection::LiveLoop() {
+  for (;;) {
+    std::unique_ptr<Applier> rebuilt;
+    Applier* applier;
+    {
+      absl::MutexLock lock(&mu_);
+      auto work = [](CaseProjection* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+        return p->stopping_ || p->rebuilt_ != nullptr ||
+               p->log_position_ > p->position_;
+      };
+      mu_.Await(absl::Condition(+work, this));
+      if (stopping_) return;
+      rebuilt = std::move(rebuilt_);
+      applier = live_.get();
+    }
+    if (rebuilt != nullptr) {
+      absl::Status swapped = SwapIn(std::move(rebuilt));
+      if (!swapped.ok()) {
+        absl::MutexLock lock(&mu_);
+        last_error_ = std::string(swapped.message());
+      }
+      continue;
+    }
+    absl::StatusOr<size_t> applied = applier->Step();
+    absl::MutexLock lock(&mu_);
+    if (!applied.ok()) {
+      last_error_ = std::string(applied.status().message());
+      // Retry when the log moves again (or at stop); do not spin.
+      const uint64_t seen = log_position_;
+      auto moved = [](std::pair<CaseProjection*, uint64_t>* arg)
+                       ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                         return arg->first->stopping_ ||
+                                arg->first->log_position_ > arg->second;
+                       };
+      std::pair<CaseProjection*, uint64_t> arg(this, seen);
+      mu_.AwaitWithTimeout(absl::Condition(+moved, &arg), absl::Seconds(1));
+      continue;
+    }
+    last_error_.clear();
+    position_ = applier->position();
+    events_applied_ = applier->checkpoint().events_applied();
+    skipped_unknown_ = applier->checkpoint().skipped_unknown();
+    if (*applied == 0) {
+      // Nothing new (the listener saw a position we have applied already).
+      log_position_ = std::max(position_, log_->LastPosition());
+      if (log_position_ <= position_) log_position_ = position_;
+    }
+  }
+}
+
+absl::Status CaseProjection::SwapIn(std::unique_ptr<Applier> rebuilt) {
+  // Bring the rebuilt generation to exactly the live position, then switch.
+  uint64_t target;
+  {
+    absl::MutexLock lock(&mu_);
+    target = position_;
+  }
+  while (rebuilt->position() < target) {
+    ASSIGN_OR_RETURN(size_t applied, rebuilt->Step());
+    if (applied == 0) break;
+  }
+  const std::string name =
+      fs::path(rebuilt->generation()->path()).filename().string();
+  const fs::path dir(options_.dir);
+  {
+    std::ofstream out(dir / "CURRENT.tmp", std::ios::trunc);
+    out << name << "\n";
+    if (!out.flush()) {
+      return absl::UnavailableError("rebuild: cannot write CURRENT");
+    }
+  }
+  std::error_code ec;
+  fs::rename(dir / "CURRENT.tmp", dir / kCurrentFile, ec);
+  if (ec) return absl::UnavailableError("rebuild: cannot write CURRENT");
+  std::unique_ptr<Applier> old;
+  {
+    absl::MutexLock lock(&mu_);
+    current_->MarkObsolete();
+    current_ = rebuilt->generation();
+    old = std::move(live_);
+    live_ = std::move(rebuilt);
+    position_ = live_->position();
+    events_applied_ = live_->checkpoint().events_applied();
+    skipped_unknown_ = live_->checkpoint().skipped_unknown();
+    rebuilding_ = false;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CaseProjection::StartRebuild() {
+  uint64_t generation;
+  {
+    absl::MutexLock lock(&mu_);
+    if (rebuilding_) {
+      return absl::FailedPreconditionError("a rebuild is already running");
+    }
+    if (live_thread_.get_id() == std::thread::id()) {
+      return absl::FailedPreconditionError(
+          "rebuild needs the projection to be started");
+    }
+    rebuilding_ = true;
+    rebuild_position_ = 0;
+    generation = next_generation_++;
+  }
+  if (rebuild_thread_.joinable()) rebuild_thread_.join();
+  const std::string path =
+      (fs::path(options_.dir) / absl::StrCat("gen-", generation)).string();
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  absl::StatusOr<std::shared_ptr<Generation>> fresh = Generation::Open(path);
+  if (!fresh.ok()) {
+    absl::MutexLock lock(&mu_);
+    rebuilding_ = false;
+    return fresh.status();
+  }
+  auto applier = std::make_unique<Applier>(*fresh, log_, options_);
+  rebuild_thread_ = std::thread(
+      [this, a = std::move(applier)]() mutable { RebuildLoop(std::move(a)); });
+  return absl::OkStatus();
+}
+
+void CaseProjection::RebuildLoop(std::unique_ptr<Applier> applier) {
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) {
+        applier->generation()->MarkObsolete();
+        rebuilding_ = false;
+        return;
+      }
+    }
+    absl::StatusOr<size_t> applied = applier->Step();
+    absl::MutexLock lock(&mu_);
+    if (!applied.ok()) {
+      last_error_ = absl::StrCat("rebuild: ", applied.status().message());
+      applier->generation()->MarkObsolete();
+      rebuilding_ = false;
+      return;
+    }
+    rebuild_position_ = applier->position();
+    if (*applied == 0) {
+      // Caught up with the log as it stood: hand over to the live thread.
+      rebuilt_ = std::move(applier);
+      return;
+    }
+  }
+}
+
+void CaseProjection::WaitForRebuild() const {
+  absl::MutexLock lock(&mu_);
+  auto done = [](const CaseProjection* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return !p->rebuilding_ || p->stopping_;
+  };
+  mu_.Await(absl::Condition(+done, this));
+}
+
+std::shared_ptr<CaseProjection::Generation> CaseProjection::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+uint64_t CaseProjection::Position() const {
+  absl::MutexLock lock(&mu_);
+  return position_;
+}
+
+std::vector<ProjectionStatus> CaseProjection::Status() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<ProjectionStatus> out;
+  for (const char* name : {"plan", "timeline", "metrics"}) {
+    ProjectionStatus s;
+    s.name = name;
+    s.version = kVersion;
+    s.position = position_;
+    s.log_position = std::max(log_position_, position_);
+    s.lag = s.log_position - position_;
+    s.events_applied = events_applied_;
+    s.skipped_unknown = skipped_unknown_;
+    s.rebuilding = rebuilding_;
+    s.rebuild_position = rebuild_position_;
+    s.last_error = last_error_;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+bool CaseProjection::WaitForPosition(uint64_t position,
+                                     absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  std::pair<const CaseProjection*, uint64_t> arg(this, position);
+  auto reached = [](std::pair<const CaseProjection*, uint64_t>* a)
+                     ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                       return a->first->position_ >= a->second ||
+                              a->first->stopping_;
+                     };
+  mu_.AwaitWithDeadline(absl::Condition(+reached, &arg), deadline);
+  return position_ >= position;
+}
+
+absl::StatusOr<v1::CasePlan> CaseProjection::GetPlan(
+    const std::string& case_id) const {
+  std::shared_ptr<Generation> generation = Current();
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   generation->Get(StateKey(case_id)));
+  if (!value) {
+    return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
+  }
+  v1::CaseState state;
+  if (!state.ParseFromString(*value)) {
+    return absl::DataLossError("projection case state cannot be decoded");
+  }
+  return std::move(*state.mutable_plan());
+}
+
+absl::StatusOr<TimelinePage> CaseProjection::GetTimeline(
+    const TimelineQuery& query) const {
+  std::shared_ptr<Generation> generation = Current();
+  TimelinePage page;
+  page.position = Position();
+  ASSIGN_OR_RETURN(std::optional<std::string> state,
+                   generation->Get(StateKey(query.case_id)));
+  if (!state) {
+    return absl::NotFoundError(
+        absl::StrCat("case ", query.case_id, " not found"));
+  }
+  const uint32_t page_size = std::clamp<uint32_t>(query.page_size, 1, 1000);
+  const std::string prefix = TimelinePrefix(query.case_id);
+  const std::string end = PrefixEnd(prefix);
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper(end);
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(generation->db()->NewIterator(ro));
+  for (it->Seek(TimelineKey(query.case_id,
+                            std::max<uint64_t>(query.from_version, 1)));
+       it->Valid(); it->Next()) {
+    v1::TimelineEntry entry;
+    if (!entry.ParseFromArray(it->value().data(),
+                              static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("timeline entry cannot be decoded");
+    }
+    if (page.entries.size() >= page_size) {
+      page.next_version = entry.stream_version();
+      break;
+    }
+    if (!query.event_types.empty() &&
+        !query.event_types.contains(entry.event_type())) {
+      continue;
+    }
+    const absl::Time occurred = ToTime(entry.occurred_at());
+    if (occurred < query.since || occurred >= query.until) continue;
+    page.entries.push_back(std::move(entry));
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "read timeline"));
+  return page;
+}
+
+absl::StatusOr<v1::CaseFacts> CaseProjection::GetFacts(
+    const std::string& case_id) const {
+  std::shared_ptr<Generation> generation = Current();
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   generation->Get(FactsKey(case_id)));
+  if (!value) {
+    return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
+  }
+  v1::CaseFacts facts;
+  if (!facts.ParseFromString(*value)) {
+    return absl::DataLossError("case facts cannot be decoded");
+  }
+  return facts;
+}
+
+absl::StatusOr<v1::CaseMetrics> CaseProjection::GetCaseMetrics(
+    const std::string& case_id, const v1::Date& as_of) const {
+  if (!IsValidDate(as_of)) {
+    return absl::InvalidArgumentError("as_of: not a calendar date");
+  }
+  ASSIGN_OR_RETURN(v1::CaseFacts facts, GetFacts(case_id));
+  v1::CaseMetrics metrics = ComputeCaseMetrics(facts, as_of, options_.metrics);
+  metrics.set_projection_version(kVersion);
+  return metrics;
+}
+
+absl::StatusOr<v1::MetricsReport> CaseProjection::GetMetrics(
+    const MetricsQuery& query) const {
+  RETURN_IF_ERROR(ValidateMetricsQuery(query));
+  std::shared_ptr<Generation> generation = Current();
+  // One snapshot, so the facts and the checkpoint agree.
+  const rocksdb::Snapshot* snapshot = generation->db()->GetSnapshot();
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::vector<v1::CaseFacts> cases;
+  absl::flat_hash_map<std::string, v1::CaseworkerFacts> workers;
+  absl::Status status;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(generation->db()->NewIterator(ro));
+    for (it->Seek("f/"); it->Valid() && it->key().starts_with("f/");
+         it->Next()) {
+      v1::CaseFacts facts;
+      if (!facts.ParseFromArray(it->value().data(),
+                                static_cast<int>(it->value().size()))) {
+        status = absl::DataLossError("case facts cannot be decoded");
+        break;
+      }
+      if (facts.status() == v1::CASE_STATUS_UNSPECIFIED) continue;
+      cases.push_back(std::move(facts));
+    }
+    for (it->Seek("w/");
+         status.ok() && it->Valid() && it->key().starts_with("w/");
+         it->Next()) {
+      v1::CaseworkerFacts worker;
+      if (!worker.ParseFromArray(it->value().data(),
+                                 static_cast<int>(it->value().size()))) {
+        status = absl::DataLossError("caseworker facts cannot be decoded");
+        break;
+      }
+      workers.emplace(worker.caseworker_id(), std::move(worker));
+    }
+    if (status.ok()) status = FromRocks(it->status(), "read metrics");
+  }
+  std::string checkpoint_value;
+  if (status.ok()) {
+    rocksdb::Status s =
+        generation->db()->Get(ro, kCheckpointKey, &checkpoint_value);
+    if (!s.ok() && !s.IsNotFound()) status = FromRocks(s, "read checkpoint");
+  }
+  generation->db()->ReleaseSnapshot(snapshot);
+  RETURN_IF_ERROR(status);
+  v1::ProjectionCheckpoint checkpoint;
+  checkpoint.ParseFromString(checkpoint_value);
+  return AggregateMetrics(cases, workers, query, options_.metrics,
+                          checkpoint.position(), kVersion);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+CaseProjection::Dump() const {
+  std::shared_ptr<Generation> generation = Current();
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      generation->db()->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  RETURN_IF_ERROR(FromRocks(it->status(), "dump"));
+  return out;
+}
+
+}  // namespace caseledger::projections

@@ -1,0 +1,24 @@
+#ifndef CASELEDGER_TESTS_TESTING_RAW_LOG_H_
+#define CASELEDGER_TESTS_TESTING_RAW_LOG_H_
+
+// Writes straight into a closed log's RocksDB, bypassing validation, to
+// create situations the API refuses (e.g. an event of a type from a newer
+// schema). Follows engine/STORAGE_FORMAT.md exactly, so the result verifies.
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace caseledger::testing {
+
+// Appends to `case_id` one correctly chained event whose payload holds only a
+// field this schema does not know (so it parses as an empty EventPayload),
+// with event type `event_type`.
+// REQUIRES: no EventLog has `db_path` open.
+absl::Status AppendUnknownTypeEvent(const std::string& db_path,
+                                    const std::string& case_id,
+                                    const std::string& event_type);
+
+}  // namespace caseledger::testing
+
+#endif  // CASELEDGER_TESTS_TESTING_RAW_LOG_H_
