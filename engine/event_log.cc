@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <thread>
 #include <utility>
@@ -24,6 +25,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace caseledger::engine {
@@ -583,6 +585,26 @@ class EventLog::Impl {
 
   const std::string& path() const { return options_.path; }
 
+  absl::StatusOr<uint64_t> Backup(const std::string& directory) {
+    std::error_code ec;
+    if (std::filesystem::exists(directory, ec)) {
+      return absl::FailedPreconditionError(
+          "backup: the target directory already exists");
+    }
+    // Everything acknowledged before the checkpoint starts is in it.
+    const uint64_t position = LastPosition();
+    rocksdb::Checkpoint* raw = nullptr;
+    RETURN_IF_ERROR(
+        FromRocksDb(rocksdb::Checkpoint::Create(db_.get(), &raw), "backup"));
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    // log_size_for_flush = 0: flush memtables first, so the backup does not
+    // depend on replaying WAL files.
+    RETURN_IF_ERROR(FromRocksDb(
+        checkpoint->CreateCheckpoint(directory, /*log_size_for_flush=*/0),
+        "backup"));
+    return position;
+  }
+
  private:
   static bool IsValidCaseIdForRead(const std::string& case_id);
 
@@ -1082,5 +1104,9 @@ absl::Status EventLog::Health() const { return impl_->Health(); }
 absl::Status EventLog::Flush() { return impl_->Flush(); }
 
 const std::string& EventLog::path() const { return impl_->path(); }
+
+absl::StatusOr<uint64_t> EventLog::Backup(const std::string& directory) {
+  return impl_->Backup(directory);
+}
 
 }  // namespace caseledger::engine

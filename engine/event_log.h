@@ -229,6 +229,13 @@ class EventLog {
   // Flushes memtables to SST files (tests and tools).
   absl::Status Flush();
 
+  // Writes a consistent online snapshot of the log to `directory` (which
+  // must not exist; RocksDB Checkpoint: hard links where possible). The
+  // snapshot opens as a log of its own (restore = point a server at it or
+  // copy it into place). Returns a position P such that every event up to P
+  // is in the backup. FAILED_PRECONDITION if `directory` exists.
+  absl::StatusOr<uint64_t> Backup(const std::string& directory);
+
   // The RocksDB directory.
   const std::string& path() const;
 

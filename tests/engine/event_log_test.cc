@@ -789,6 +789,29 @@ TEST_F(EventLogTest, CloseCompletesQueuedAsyncAppendsDurably) {
   EXPECT_EQ(acknowledged.size(), 100u);
 }
 
+TEST_F(EventLogTest, BackupIsAConsistentLogOfItsOwn) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK(log_->Append(Request("c" + std::to_string(i % 3),
+                                   ExpectedVersion::Any(), {MakeNoteEvent()})));
+  }
+  ASSERT_OK_AND_ASSIGN(uint64_t position, log_->Backup(dir_.Sub("backup")));
+  EXPECT_EQ(position, 20u);
+  EXPECT_THAT(log_->Backup(dir_.Sub("backup")),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  // The live log moves on; the backup stays where it was.
+  ASSERT_OK(
+      log_->Append(Request("c0", ExpectedVersion::Any(), {MakeNoteEvent()})));
+  EventLogOptions options = Options();
+  options.path = dir_.Sub("backup");
+  options.create_if_missing = false;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EventLog> restored,
+                       EventLog::Open(options));
+  EXPECT_EQ(restored->LastPosition(), 20u);
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, restored->VerifyAll());
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.events_checked, 20u);
+}
+
 TEST_F(EventLogTest, OpenWithoutCreateOnEmptyDirFails) {
   EventLogOptions options;
   options.path = dir_.Sub("nothing-here");
