@@ -467,6 +467,7 @@ void CaseFolder::Apply(const v1::Event& event) {
       if (Compare(on, facts.last_contact_on()) > 0) {
         *facts.mutable_last_contact_on() = on;
       }
+      *facts.add_contacts_on() = on;
       break;
     }
     case Kind::kOutreachAttempted:
@@ -488,10 +489,19 @@ void CaseFolder::Apply(const v1::Event& event) {
       }
       break;
     }
-    case Kind::kWorkCapacityCertified:
+    case Kind::kWorkCapacityCertified: {
+      const auto& w = p.work_capacity_certified();
       plan_.mutable_work()->set_certified_capacity_percent(
-          p.work_capacity_certified().capacity_percent());
+          w.capacity_percent());
+      // Full return: the first day capacity (certified, or worked) reaches
+      // the contracted time.
+      if (w.capacity_percent() >= 100 && IsSet(facts.absence_first_day()) &&
+          (!IsSet(facts.full_return_on()) ||
+           Compare(w.valid_from(), facts.full_return_on()) < 0)) {
+        *facts.mutable_full_return_on() = w.valid_from();
+      }
       break;
+    }
     case Kind::kEmployerDiscussionMediated: {
       const auto& d = p.employer_discussion_mediated();
       for (const v1::EmployerAgreement& a : d.agreements()) {
@@ -517,7 +527,9 @@ void CaseFolder::Apply(const v1::Event& event) {
       if (!IsSet(facts.return_first_day())) {
         *facts.mutable_return_first_day() = r.first_day();
       }
-      if (r.percent() >= 100 && !IsSet(facts.full_return_on())) {
+      if (r.percent() >= 100 &&
+          (!IsSet(facts.full_return_on()) ||
+           Compare(r.first_day(), facts.full_return_on()) < 0)) {
         *facts.mutable_full_return_on() = r.first_day();
       }
       break;
@@ -526,7 +538,8 @@ void CaseFolder::Apply(const v1::Event& event) {
       const auto& w = p.work_schedule_changed();
       plan_.mutable_work()->set_working_percent(w.percent());
       if (w.percent() >= 100 && IsSet(facts.return_first_day()) &&
-          !IsSet(facts.full_return_on())) {
+          (!IsSet(facts.full_return_on()) ||
+           Compare(w.effective_from(), facts.full_return_on()) < 0)) {
         *facts.mutable_full_return_on() = w.effective_from();
       }
       break;

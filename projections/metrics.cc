@@ -766,8 +766,19 @@ v1::CaseMetrics ComputeCaseMetrics(const v1::CaseFacts& facts,
       natural_or_community, natural_or_community + facts.resources_formal());
   *m.mutable_outreach_yield() =
       MakeRate(contacts, contacts + facts.outreach_attempts());
-  if (HappenedBy(facts.last_contact_on(), as_of)) {
-    m.set_days_since_last_contact(DaysBetween(facts.last_contact_on(), as_of));
+  // The last contact on or before as_of (a later one does not count yet).
+  v1::Date last_contact;
+  for (const v1::Date& on : facts.contacts_on()) {
+    if (HappenedBy(on, as_of) && Compare(on, last_contact) > 0) {
+      last_contact = on;
+    }
+  }
+  if (facts.contacts_on_size() == 0 &&
+      HappenedBy(facts.last_contact_on(), as_of)) {
+    last_contact = facts.last_contact_on();  // facts that list no dates
+  }
+  if (IsSet(last_contact)) {
+    m.set_days_since_last_contact(DaysBetween(last_contact, as_of));
   }
 
   *m.mutable_brs() = ComputeMeasure(facts, v1::INSTRUMENT_BRS, as_of);
