@@ -136,9 +136,16 @@ class CaseProjection::Applier {
   const std::shared_ptr<Generation>& generation() const { return generation_; }
   const v1::ProjectionCheckpoint& checkpoint() const { return checkpoint_; }
   uint64_t position() const { return checkpoint_.position(); }
-  bool compatible() const {
-    return checkpoint_.position() == 0 ||
-           checkpoint_.projection_version() == kVersion;
+  // True if the store can continue from its checkpoint: same projection
+  // version, and built from this log (the event at the checkpoint position
+  // is the one it last applied; not so after a restore from backup).
+  absl::StatusOr<bool> Compatible() const {
+    if (checkpoint_.position() == 0) return true;
+    if (checkpoint_.projection_version() != kVersion) return false;
+    absl::StatusOr<v1::Event> event = log_->ReadEvent(checkpoint_.position());
+    if (event.status().code() == absl::StatusCode::kNotFound) return false;
+    RETURN_IF_ERROR(event.status());
+    return event->hash() == checkpoint_.last_hash();
   }
 
   // Applies up to options.chunk_events events after position() and commits
@@ -215,6 +222,7 @@ class CaseProjection::Applier {
   absl::Status ApplyOne(const v1::Event& event) {
     const v1::EventEnvelope& env = event.envelope();
     checkpoint_.set_position(env.global_position());
+    checkpoint_.set_last_hash(event.hash());
     if (!IsKnownPayload(event)) {
       checkpoint_.set_skipped_unknown(checkpoint_.skipped_unknown() + 1);
       return absl::OkStatus();
@@ -387,8 +395,10 @@ absl::StatusOr<std::unique_ptr<CaseProjection>> CaseProjection::Open(
   auto applier =
       std::make_unique<Applier>(generation, log, projection->options_);
   RETURN_IF_ERROR(applier->Load());
-  if (!applier->compatible()) {
-    // Built by another projection version: start a fresh generation.
+  ASSIGN_OR_RETURN(bool compatible, applier->Compatible());
+  if (!compatible) {
+    // Built by another projection version, or from another log (restored
+    // from a backup): start a fresh generation from position 0.
     generation->MarkObsolete();
     applier.reset();
     generation.reset();

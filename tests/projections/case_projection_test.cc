@@ -308,6 +308,30 @@ TEST_F(CaseProjectionTest, UnknownEventTypesAreSkippedAndCounted) {
   EXPECT_EQ(plan.goals(0).statement(), "After the unknown one");
 }
 
+TEST_F(CaseProjectionTest, StoreAheadOfARestoredLogIsRebuilt) {
+  Append("c1", {Opened("p", "cm"), MakeGoalSetEvent("g1", "Before backup")});
+  ASSERT_OK(log_->Backup(dir_.Sub("backup")).status());
+  Append("c1", {MakeGoalSetEvent("g2", "After backup")});
+  {
+    auto projection = OpenProjection("p");
+    ASSERT_OK(projection->CatchUp());
+    EXPECT_EQ(projection->Position(), 3u);
+  }
+  // Restore: the log goes back to the backup (2 events), then moves on with
+  // a different third event.
+  log_.reset();
+  engine::EventLogOptions options;
+  options.path = dir_.Sub("backup");
+  ASSERT_OK_AND_ASSIGN(log_, engine::EventLog::Open(options));
+  Append("c1", {MakeGoalSetEvent("g3", "Written after the restore")});
+  auto projection = OpenProjection("p");
+  ASSERT_OK(projection->CatchUp());
+  ASSERT_OK_AND_ASSIGN(v1::CasePlan plan, projection->GetPlan("c1"));
+  ASSERT_EQ(plan.goals_size(), 2);
+  EXPECT_EQ(plan.goals(0).statement(), "Before backup");
+  EXPECT_EQ(plan.goals(1).statement(), "Written after the restore");
+}
+
 TEST_F(CaseProjectionTest, MetricsAreStampedAndSmallGroupsSuppressed) {
   for (int c = 0; c < 7; ++c) {
     Append("m" + std::to_string(c),
