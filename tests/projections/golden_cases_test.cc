@@ -1,5 +1,5 @@
 // Golden cases: three realistic cases scripted event by event from the seed
-// texts (DOMAIN.md, /work/shared/seeds), run through the real log and the
+// texts (DOMAIN.md, ../shared/seeds), run through the real log and the
 // case projection, with the exact plan, timeline and metrics they must give.
 //
 //  - Sarah (housing-first): the Resiliency Model's homelessness case study.
