@@ -1,17 +1,28 @@
-// caseledger_bench: durable append throughput and latency of the caseledger
-// event log, next to the raw rate of synced single-event RocksDB WriteBatches
-// on the same machine and disk. Not part of the test suite.
+// caseledger_bench: performance of the caseledger event log and its read
+// side. Not part of the test suite. Two modes (--mode; "all" runs both):
 //
-// For every writer count W (--writers) and events-per-append B (--batch), W
-// threads each call EventLog::Append in a loop, each cycling over its own 100
-// cases with ExpectedVersion::Any(), on a fresh data directory with sync on.
-// For every W, W threads also write synced single-event WriteBatches straight
-// to a fresh RocksDB. Each configuration runs --runs times, for --seconds
-// and/or --ops appends; the table reports the median of the runs and each
-// run's figure.
+// append (default): durable append throughput and latency of the event log,
+// next to the raw rate of synced single-event RocksDB WriteBatches on the
+// same machine and disk. For every writer count W (--writers) and
+// events-per-append B (--batch), W threads each call EventLog::Append in a
+// loop, each cycling over its own 100 cases with ExpectedVersion::Any(), on
+// a fresh data directory with sync on. For every W, W threads also write
+// synced single-event WriteBatches straight to a fresh RocksDB. Each
+// configuration runs --runs times, for --seconds and/or --ops appends; the
+// table reports the median of the runs and each run's figure.
+//
+// projections: generates a realistic caseload of at least --events events
+// (tools/caseload) into a fresh log (setup, with sync off, not measured),
+// then measures per run: (a) the raw sequential read rate of the log
+// (ReadAll pages from position 1 to the end), (b) the rebuild rate of the
+// projections (a fresh CaseProjection directory, CatchUp() from position 0)
+// and its ratio to (a), (c) GetPlan and GetTimeline (first page of 100)
+// latency on random cases. Reports medians of --runs runs and each run.
 //
 // Output: the conditions and an aligned table on stdout. With --json, the
-// human output moves to stderr and stdout carries one JSON object only.
+// human output moves to stderr and stdout carries one JSON object only:
+// {"conditions", "results"} for append (unchanged), {"mode", "projections"}
+// for projections, and all four members for all.
 //
 // Exit status: 0 on success; 1 (with a message on stderr) on bad flags or any
 // failed operation.
@@ -29,6 +40,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -53,10 +65,12 @@
 #include "engine/event_log.h"
 #include "engine/ids.h"
 #include "engine/options.h"
+#include "projections/case_projection.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
+#include "tools/caseload/caseload.h"
 
 ABSL_FLAG(std::string, dir, "",
           "Parent directory for the benchmark's data. A fresh mkdtemp "
@@ -81,6 +95,22 @@ ABSL_FLAG(bool, sync, true,
           "Sync every append / raw batch (durable). --nosync measures the CPU "
           "ceiling of the write path without fsync; never quote it as "
           "durable throughput.");
+ABSL_FLAG(std::string, mode, "append",
+          "What to measure: \"append\" (durable appends against raw "
+          "RocksDB), \"projections\" (log read rate, projection rebuild "
+          "rate and plan/timeline query latency on a generated caseload), or "
+          "\"all\".");
+ABSL_FLAG(int64_t, events, 1000000,
+          "projections: generate a caseload of at least this many events.");
+ABSL_FLAG(uint64_t, seed, 1, "projections: seed of the generated caseload.");
+ABSL_FLAG(int32_t, queries, 20000,
+          "projections: GetPlan queries, and as many GetTimeline queries, "
+          "per run.");
+ABSL_FLAG(double, query_seconds, 60,
+          "projections: time bound of each batch of queries, in seconds "
+          "(fewer queries are reported if it is reached).");
+ABSL_FLAG(int32_t, load_threads, 4,
+          "projections: threads appending the caseload during setup.");
 ABSL_FLAG(bool, json, false,
           "Print one JSON summary object on stdout; the human-readable "
           "output then goes to stderr.");
@@ -495,66 +525,58 @@ std::string JsonNumber(double value) {
   return absl::StrFormat("%.6g", value);
 }
 
-int Main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "Measures durable caseledger appends/s and latency for several writer "
-      "counts and events per append, against synced raw RocksDB "
-      "WriteBatches.\nUsage: caseledger_bench [--dir=D] [--seconds=3] "
-      "[--ops=N] [--writers=1,16,64] [--batch=1,10] [--runs=3] [--json]");
-  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  if (positional.size() > 1) {
-    Fail(absl::StrCat("unexpected argument: ", positional[1]));
-  }
+// The append mode's flags, checked. Fails the process on bad values.
+struct AppendConfig {
+  double seconds;
+  int64_t ops;
+  int payload_bytes;
+  std::vector<int> writer_counts;
+  std::vector<int> batch_sizes;
+};
 
-  const double seconds = absl::GetFlag(FLAGS_seconds);
-  const int64_t ops = absl::GetFlag(FLAGS_ops);
-  const int runs = absl::GetFlag(FLAGS_runs);
-  const int payload_bytes = absl::GetFlag(FLAGS_payload_bytes);
-  const bool json = absl::GetFlag(FLAGS_json);
-  if (!(seconds >= 0) || seconds > 86400) {
+AppendConfig CheckAppendFlags() {
+  AppendConfig config;
+  config.seconds = absl::GetFlag(FLAGS_seconds);
+  config.ops = absl::GetFlag(FLAGS_ops);
+  config.payload_bytes = absl::GetFlag(FLAGS_payload_bytes);
+  if (!(config.seconds >= 0) || config.seconds > 86400) {
     Fail("--seconds must be in [0, 86400]");
   }
-  if (ops < 0) Fail("--ops must be >= 0");
-  if (seconds == 0 && ops == 0) Fail("one of --seconds and --ops must be > 0");
-  if (runs < 1) Fail("--runs must be >= 1");
-  if (payload_bytes < 64 || payload_bytes > 32 * 1024) {
+  if (config.ops < 0) Fail("--ops must be >= 0");
+  if (config.seconds == 0 && config.ops == 0) {
+    Fail("one of --seconds and --ops must be > 0");
+  }
+  if (config.payload_bytes < 64 || config.payload_bytes > 32 * 1024) {
     Fail("--payload_bytes must be in [64, 32768]");
   }
-  const std::vector<int> writer_counts =
+  config.writer_counts =
       ParseIntList(absl::GetFlag(FLAGS_writers), "writers", 1, 1024);
   const engine::EventLogOptions defaults;
-  const std::vector<int> batch_sizes =
+  config.batch_sizes =
       ParseIntList(absl::GetFlag(FLAGS_batch), "batch", 1,
                    static_cast<int>(defaults.max_events_per_append));
+  return config;
+}
+
+// The append mode: prints its conditions and table to `human` and returns
+// its JSON members ("conditions" object and "results" array).
+void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
+                   std::string* json_conditions, std::string* json_results) {
+  const double seconds = config.seconds;
+  const int64_t ops = config.ops;
+  const std::vector<int>& writer_counts = config.writer_counts;
+  const std::vector<int>& batch_sizes = config.batch_sizes;
 
   Limits limits;
   if (seconds > 0) limits.duration = absl::Seconds(seconds);
   limits.max_ops = ops;
 
-  // The data directory: a fresh mkdtemp directory under --dir or the
-  // system temporary directory, removed at the end.
-  std::string parent = absl::GetFlag(FLAGS_dir);
-  if (parent.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    parent = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  } else {
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) Fail(absl::StrCat("--dir ", parent, ": ", ec.message()));
-  }
-  std::string tmpl = (fs::path(parent) / "caseledger_bench.XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    Fail(absl::StrCat("mkdtemp in ", parent, ": ", std::strerror(errno)));
-  }
-  g_data_root = tmpl;
-
-  const v1::EventPayload payload = MakeNotePayload(payload_bytes);
+  const v1::EventPayload payload = MakeNotePayload(config.payload_bytes);
   const size_t actual_payload_bytes = payload.ByteSizeLong();
   const size_t event_bytes = MakeEvent(payload, 0).ByteSizeLong();
   std::string raw_value;
   if (!payload.SerializeToString(&raw_value)) Fail("serialize payload");
 
-  std::FILE* human = json ? stderr : stdout;
   const unsigned nproc = std::thread::hardware_concurrency();
   const std::string rocksdb_version =
       absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH);
@@ -626,11 +648,6 @@ int Main(int argc, char** argv) {
     }
   }
 
-  std::error_code ec;
-  fs::remove_all(g_data_root, ec);
-  if (ec) Fail(absl::StrCat("remove ", g_data_root, ": ", ec.message()));
-  g_data_root.clear();
-
   // The raw row's median batches/s for `writers`.
   const auto raw_rate = [&](int writers) {
     for (const Row& row : rows) {
@@ -670,46 +687,572 @@ int Main(int argc, char** argv) {
                "same writer count (medians).\n");
   std::fflush(human);
 
-  if (json) {
-    std::string out = "{\"conditions\":{";
-    absl::StrAppend(&out, "\"nproc\":", nproc,
-                    ",\"sync\":", absl::GetFlag(FLAGS_sync) ? "true" : "false",
-                    ",\"payload_bytes\":", actual_payload_bytes,
-                    ",\"event_bytes\":", event_bytes,
-                    ",\"seconds\":", JsonNumber(seconds), ",\"ops\":", ops,
-                    ",\"runs\":", runs,
-                    ",\"cases_per_writer\":", kCasesPerWriter,
-                    ",\"rocksdb_version\":", JsonString(rocksdb_version),
-                    "},\"results\":[");
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Row& row = rows[i];
-      const double raw = raw_rate(row.writers);
-      const double rate = row.MedianAppendsPerSecond();
-      if (i > 0) out += ",";
+  *json_conditions = "{";
+  absl::StrAppend(json_conditions, "\"nproc\":", nproc,
+                  ",\"sync\":", absl::GetFlag(FLAGS_sync) ? "true" : "false",
+                  ",\"payload_bytes\":", actual_payload_bytes,
+                  ",\"event_bytes\":", event_bytes,
+                  ",\"seconds\":", JsonNumber(seconds), ",\"ops\":", ops,
+                  ",\"runs\":", runs, ",\"cases_per_writer\":", kCasesPerWriter,
+                  ",\"rocksdb_version\":", JsonString(rocksdb_version), "}");
+  std::string& out = *json_results;
+  out = "[";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
+    const double raw = raw_rate(row.writers);
+    const double rate = row.MedianAppendsPerSecond();
+    if (i > 0) out += ",";
+    absl::StrAppend(
+        &out, "{\"mode\":", JsonString(row.mode), ",\"writers\":", row.writers,
+        ",\"events_per_append\":", row.events_per_append,
+        ",\"appends_per_sec\":", JsonNumber(rate),
+        ",\"events_per_sec\":", JsonNumber(row.MedianEventsPerSecond()),
+        ",\"p50_ms\":", JsonNumber(row.MedianP50Ms()),
+        ",\"p99_ms\":", JsonNumber(row.MedianP99Ms()),
+        ",\"raw_batches_per_sec\":", JsonNumber(raw), ",\"ratio\":",
+        row.mode == "raw" ? std::string("null") : JsonNumber(rate / raw),
+        ",\"runs\":[");
+    for (size_t j = 0; j < row.runs.size(); ++j) {
+      const RunResult& r = row.runs[j];
+      if (j > 0) out += ",";
       absl::StrAppend(
-          &out, "{\"mode\":", JsonString(row.mode),
-          ",\"writers\":", row.writers,
-          ",\"events_per_append\":", row.events_per_append,
-          ",\"appends_per_sec\":", JsonNumber(rate),
-          ",\"events_per_sec\":", JsonNumber(row.MedianEventsPerSecond()),
-          ",\"p50_ms\":", JsonNumber(row.MedianP50Ms()),
-          ",\"p99_ms\":", JsonNumber(row.MedianP99Ms()),
-          ",\"raw_batches_per_sec\":", JsonNumber(raw), ",\"ratio\":",
-          row.mode == "raw" ? std::string("null") : JsonNumber(rate / raw),
-          ",\"runs\":[");
-      for (size_t j = 0; j < row.runs.size(); ++j) {
-        const RunResult& r = row.runs[j];
-        if (j > 0) out += ",";
-        absl::StrAppend(
-            &out, "{\"appends\":", r.appends, ",\"events\":", r.events,
-            ",\"seconds\":", JsonNumber(absl::ToDoubleSeconds(r.elapsed)),
-            ",\"appends_per_sec\":", JsonNumber(r.AppendsPerSecond()),
-            ",\"p50_ms\":", JsonNumber(absl::ToDoubleMilliseconds(r.p50)),
-            ",\"p99_ms\":", JsonNumber(absl::ToDoubleMilliseconds(r.p99)), "}");
-      }
-      out += "]}";
+          &out, "{\"appends\":", r.appends, ",\"events\":", r.events,
+          ",\"seconds\":", JsonNumber(absl::ToDoubleSeconds(r.elapsed)),
+          ",\"appends_per_sec\":", JsonNumber(r.AppendsPerSecond()),
+          ",\"p50_ms\":", JsonNumber(absl::ToDoubleMilliseconds(r.p50)),
+          ",\"p99_ms\":", JsonNumber(absl::ToDoubleMilliseconds(r.p99)), "}");
     }
-    out += "]}\n";
+    out += "]}";
+  }
+  out += "]";
+}
+
+// ---------------------------------------------------------------------------
+// Projection mode
+// ---------------------------------------------------------------------------
+
+// Targets the projection mode reports against.
+constexpr double kTargetRebuildRatio = 0.25;
+constexpr double kTargetPlanP99Ms = 2.0;
+constexpr uint32_t kTimelinePageSize = 100;
+
+// The projection mode's flags, checked.
+struct ProjectionConfig {
+  int64_t events;
+  uint64_t seed;
+  int queries;
+  absl::Duration query_bound;
+  int load_threads;
+};
+
+ProjectionConfig CheckProjectionFlags() {
+  ProjectionConfig config;
+  config.events = absl::GetFlag(FLAGS_events);
+  config.seed = absl::GetFlag(FLAGS_seed);
+  config.queries = absl::GetFlag(FLAGS_queries);
+  const double query_seconds = absl::GetFlag(FLAGS_query_seconds);
+  config.load_threads = absl::GetFlag(FLAGS_load_threads);
+  if (config.events < 1 || config.events > 100'000'000) {
+    Fail("--events must be in [1, 100000000]");
+  }
+  if (config.queries < 1) Fail("--queries must be >= 1");
+  if (!(query_seconds > 0) || query_seconds > 3600) {
+    Fail("--query_seconds must be in (0, 3600]");
+  }
+  config.query_bound = absl::Seconds(query_seconds);
+  if (config.load_threads < 1 || config.load_threads > 64) {
+    Fail("--load_threads must be in [1, 64]");
+  }
+  return config;
+}
+
+// Latency percentiles of one batch of queries.
+struct Latency {
+  int64_t count = 0;
+  absl::Duration p50;
+  absl::Duration p99;
+  absl::Duration max;
+};
+
+Latency Summarize(std::vector<absl::Duration> samples) {
+  std::sort(samples.begin(), samples.end());
+  Latency latency;
+  latency.count = static_cast<int64_t>(samples.size());
+  latency.p50 = Percentile(samples, 0.50);
+  latency.p99 = Percentile(samples, 0.99);
+  if (!samples.empty()) latency.max = samples.back();
+  return latency;
+}
+
+// The generated caseload, as loaded.
+struct ProjectionSetup {
+  caseload::CaseloadOptions caseload;
+  int caseworkers = 0;
+  uint64_t events = 0;
+  absl::Duration sizing;
+  absl::Duration load;
+  uint64_t log_bytes = 0;
+};
+
+// One run of (a) raw read, (b) rebuild, (c) queries.
+struct ProjectionRun {
+  uint64_t read_events = 0;
+  absl::Duration read_elapsed;
+  uint64_t rebuild_events = 0;
+  absl::Duration rebuild_elapsed;
+  Latency plan;
+  Latency timeline;
+
+  double ReadRate() const {
+    return read_events / absl::ToDoubleSeconds(read_elapsed);
+  }
+  double RebuildRate() const {
+    return rebuild_events / absl::ToDoubleSeconds(rebuild_elapsed);
+  }
+  double Ratio() const { return RebuildRate() / ReadRate(); }
+};
+
+uint64_t DirectoryBytes(const std::string& path) {
+  uint64_t bytes = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+    if (entry.is_regular_file(ec)) bytes += entry.file_size(ec);
+  }
+  return bytes;
+}
+
+// Generates the caseload into a fresh log in `log_path` (sync off: setup,
+// not measurement), flushes it and closes it.
+absl::StatusOr<ProjectionSetup> SetupCaseload(const ProjectionConfig& config,
+                                              const std::string& log_path) {
+  ProjectionSetup setup;
+  setup.caseload.seed = config.seed;
+  setup.caseload.load_threads = config.load_threads;
+  absl::Time t0 = absl::Now();
+  absl::StatusOr<int> cases = caseload::CasesForEvents(
+      setup.caseload, static_cast<uint64_t>(config.events));
+  if (!cases.ok()) return cases.status();
+  setup.caseload.cases = *cases;
+  setup.caseworkers = caseload::CaseManagerCount(setup.caseload);
+  setup.sizing = absl::Now() - t0;
+
+  engine::EventLogOptions options;
+  options.path = log_path;
+  options.sync = false;
+  absl::StatusOr<std::unique_ptr<engine::EventLog>> log =
+      engine::EventLog::Open(options);
+  if (!log.ok()) return log.status();
+  // Progress on stderr about every tenth of the caseload.
+  const uint64_t report_every =
+      std::max<uint64_t>(1, static_cast<uint64_t>(config.events) / 10);
+  uint64_t next_report = report_every;
+  t0 = absl::Now();
+  absl::Status loaded =
+      caseload::LoadCaseload(**log, setup.caseload, [&](uint64_t events) {
+        if (events < next_report) return;
+        next_report = events + report_every;
+        std::fprintf(stderr, "  setup: %llu events appended (%.0f s)\n",
+                     static_cast<unsigned long long>(events),
+                     absl::ToDoubleSeconds(absl::Now() - t0));
+      });
+  if (!loaded.ok()) return loaded;
+  setup.load = absl::Now() - t0;
+  setup.events = (*log)->LastPosition();
+  if (absl::Status s = (*log)->Flush(); !s.ok()) return s;
+  log->reset();
+  setup.log_bytes = DirectoryBytes(log_path);
+  return setup;
+}
+
+// Reads the whole log forward in pages of `page` events.
+absl::Status MeasureRead(const engine::EventLog& log, uint32_t page,
+                         ProjectionRun* run) {
+  engine::ReadAllRequest request;
+  request.from_position = 1;
+  request.max_count = page;
+  const uint64_t last = log.LastPosition();
+  const absl::Time t0 = absl::Now();
+  uint64_t events = 0;
+  for (;;) {
+    absl::StatusOr<engine::ReadPage> result = log.ReadAll(request);
+    if (!result.ok()) return result.status();
+    events += result->events.size();
+    if (result->end || result->next > last) break;
+    request.from_position = result->next;
+  }
+  run->read_elapsed = absl::Now() - t0;
+  run->read_events = events;
+  if (events != last) {
+    return absl::InternalError(
+        absl::StrCat("read ", events, " events of ", last));
+  }
+  return absl::OkStatus();
+}
+
+// Runs `query` on random cases until `count` queries or `bound` elapsed.
+absl::StatusOr<Latency> MeasureQueries(
+    const ProjectionSetup& setup, int count, absl::Duration bound,
+    uint64_t seed,
+    const std::function<absl::Status(const std::string& case_id)>& query) {
+  std::mt19937_64 random(seed);
+  std::vector<absl::Duration> samples;
+  samples.reserve(count);
+  const absl::Time deadline = absl::Now() + bound;
+  for (int i = 0; i < count; ++i) {
+    const std::string case_id = caseload::CaseIdOf(
+        setup.caseload, static_cast<int>(random() % setup.caseload.cases));
+    const absl::Time begin = absl::Now();
+    absl::Status status = query(case_id);
+    const absl::Time end = absl::Now();
+    if (!status.ok()) return status;
+    samples.push_back(end - begin);
+    if (end >= deadline) break;
+  }
+  return Summarize(std::move(samples));
+}
+
+absl::StatusOr<ProjectionRun> RunProjectionOnce(const ProjectionConfig& config,
+                                                const ProjectionSetup& setup,
+                                                engine::EventLog* log,
+                                                const std::string& dir,
+                                                int run_number) {
+  ProjectionRun run;
+  projections::CaseProjectionOptions options;
+  options.dir = dir;
+  if (absl::Status s =
+          MeasureRead(*log, static_cast<uint32_t>(options.chunk_events), &run);
+      !s.ok()) {
+    return s;
+  }
+
+  absl::StatusOr<std::unique_ptr<projections::CaseProjection>> projection =
+      projections::CaseProjection::Open(options, log);
+  if (!projection.ok()) return projection.status();
+  const absl::Time t0 = absl::Now();
+  if (absl::Status s = (*projection)->CatchUp(); !s.ok()) return s;
+  run.rebuild_elapsed = absl::Now() - t0;
+  run.rebuild_events = (*projection)->Position();
+  if (run.rebuild_events != log->LastPosition()) {
+    return absl::InternalError(absl::StrCat("rebuild stopped at ",
+                                            run.rebuild_events, " of ",
+                                            log->LastPosition()));
+  }
+  for (const projections::ProjectionStatus& s : (*projection)->Status()) {
+    if (s.skipped_unknown != 0 || !s.last_error.empty()) {
+      return absl::InternalError(absl::StrCat(
+          "projection ", s.name, ": ", s.skipped_unknown,
+          " unknown events skipped, last error \"", s.last_error, "\""));
+    }
+  }
+
+  const projections::CaseProjection& p = **projection;
+  const uint64_t query_seed = config.seed * 1000 + run_number;
+  absl::StatusOr<Latency> plan = MeasureQueries(
+      setup, config.queries, config.query_bound, query_seed,
+      [&](const std::string& case_id) { return p.GetPlan(case_id).status(); });
+  if (!plan.ok()) return plan.status();
+  run.plan = *plan;
+  absl::StatusOr<Latency> timeline = MeasureQueries(
+      setup, config.queries, config.query_bound, query_seed + 1,
+      [&](const std::string& case_id) -> absl::Status {
+        projections::TimelineQuery query;
+        query.case_id = case_id;
+        query.page_size = kTimelinePageSize;
+        absl::StatusOr<projections::TimelinePage> page = p.GetTimeline(query);
+        if (!page.ok()) return page.status();
+        if (page->entries.empty()) {
+          return absl::InternalError(
+              absl::StrCat("empty timeline for ", case_id));
+        }
+        return absl::OkStatus();
+      });
+  if (!timeline.ok()) return timeline.status();
+  run.timeline = *timeline;
+  projection->reset();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec)
+    return absl::InternalError(
+        absl::StrCat("remove ", dir, ": ", ec.message()));
+  return run;
+}
+
+double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
+
+// The median over runs of `f(run)`.
+template <typename F>
+double MedianOf(const std::vector<ProjectionRun>& runs, F f) {
+  std::vector<double> values;
+  for (const ProjectionRun& run : runs) values.push_back(f(run));
+  return Median(values);
+}
+
+// The projection mode: prints its conditions and table to `human` and
+// returns its JSON object.
+std::string RunProjectionMode(const ProjectionConfig& config, int runs,
+                              std::FILE* human) {
+  const unsigned nproc = std::thread::hardware_concurrency();
+  const std::string rocksdb_version =
+      absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH);
+  const std::string log_path = (fs::path(g_data_root) / "log").string();
+  std::fprintf(stderr,
+               "  setup: generating a caseload of >= %lld events (seed "
+               "%llu)...\n",
+               static_cast<long long>(config.events),
+               static_cast<unsigned long long>(config.seed));
+  absl::StatusOr<ProjectionSetup> setup = SetupCaseload(config, log_path);
+  CheckOk(setup.status(), "caseload setup");
+  const projections::CaseProjectionOptions defaults;
+
+  std::fprintf(human, "caseledger_bench: projections\n");
+  std::fprintf(human, "  machine:        nproc %u\n", nproc);
+  std::fprintf(human, "  RocksDB:        %s\n", rocksdb_version.c_str());
+  std::fprintf(human,
+               "  caseload:       seed %llu: %d cases + %d caseworker "
+               "streams, %llu events (--events %lld)\n",
+               static_cast<unsigned long long>(config.seed),
+               setup->caseload.cases, setup->caseworkers,
+               static_cast<unsigned long long>(setup->events),
+               static_cast<long long>(config.events));
+  std::fprintf(
+      human,
+      "  setup:          sized in %.1f s; generated and appended in "
+      "%.1f s (%.0f events/s, %d threads) with EventLogOptions.sync "
+      "OFF (setup only: not measured, not durable); then flushed, "
+      "closed and reopened\n",
+      absl::ToDoubleSeconds(setup->sizing), absl::ToDoubleSeconds(setup->load),
+      setup->events / absl::ToDoubleSeconds(setup->load), config.load_threads);
+  std::fprintf(human, "  log on disk:    %.1f MiB (%.0f bytes/event)\n",
+               setup->log_bytes / 1048576.0,
+               static_cast<double>(setup->log_bytes) / setup->events);
+  std::fprintf(human,
+               "  (a) read:       ReadAll from position 1 to the end, pages "
+               "of %zu events (= chunk_events)\n",
+               defaults.chunk_events);
+  std::fprintf(human,
+               "  (b) rebuild:    fresh CaseProjection directory, CatchUp() "
+               "from position 0 (chunk_events %zu, cache_cases %zu)\n",
+               defaults.chunk_events, defaults.cache_cases);
+  std::fprintf(human,
+               "  (c) queries:    %d GetPlan, then %d GetTimeline (first "
+               "page, %u entries), uniformly random cases, one thread, at "
+               "most %.0f s per batch, on the store just rebuilt\n",
+               config.queries, config.queries, kTimelinePageSize,
+               absl::ToDoubleSeconds(config.query_bound));
+  std::fprintf(human,
+               "  caches:         OS page cache warm (nothing dropped); "
+               "RocksDB block caches as left by the previous step\n");
+  std::fprintf(human, "  runs:           %d (median reported)\n", runs);
+  std::fprintf(human, "  data dir:       %s\n", g_data_root.c_str());
+  std::fflush(human);
+
+  engine::EventLogOptions log_options;
+  log_options.path = log_path;
+  log_options.create_if_missing = false;
+  absl::StatusOr<std::unique_ptr<engine::EventLog>> log =
+      engine::EventLog::Open(log_options);
+  CheckOk(log.status(), "reopen log");
+
+  std::vector<ProjectionRun> results;
+  for (int r = 1; r <= runs; ++r) {
+    const std::string dir =
+        (fs::path(g_data_root) / absl::StrCat("projection-r", r)).string();
+    absl::StatusOr<ProjectionRun> run =
+        RunProjectionOnce(config, *setup, log->get(), dir, r);
+    CheckOk(run.status(), absl::StrFormat("projection run %d", r));
+    std::fprintf(stderr,
+                 "  run %d/%d: read %.0f events/s; rebuild %.0f events/s "
+                 "(%.1f s), ratio %.3f; plan p50 %.3f p99 %.3f ms; timeline "
+                 "p50 %.3f p99 %.3f ms\n",
+                 r, runs, run->ReadRate(), run->RebuildRate(),
+                 absl::ToDoubleSeconds(run->rebuild_elapsed), run->Ratio(),
+                 Ms(run->plan.p50), Ms(run->plan.p99), Ms(run->timeline.p50),
+                 Ms(run->timeline.p99));
+    results.push_back(*run);
+  }
+  log->reset();
+
+  const double read = MedianOf(results, [](auto& r) { return r.ReadRate(); });
+  const double rebuild =
+      MedianOf(results, [](auto& r) { return r.RebuildRate(); });
+  const double ratio = MedianOf(results, [](auto& r) { return r.Ratio(); });
+  const double rebuild_s = MedianOf(results, [](auto& r) {
+    return absl::ToDoubleSeconds(r.rebuild_elapsed);
+  });
+  const double plan_p50 =
+      MedianOf(results, [](auto& r) { return Ms(r.plan.p50); });
+  const double plan_p99 =
+      MedianOf(results, [](auto& r) { return Ms(r.plan.p99); });
+  const double tl_p50 =
+      MedianOf(results, [](auto& r) { return Ms(r.timeline.p50); });
+  const double tl_p99 =
+      MedianOf(results, [](auto& r) { return Ms(r.timeline.p99); });
+
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({"run", "read events/s", "rebuild events/s", "rebuild s",
+                   "rebuild/read", "plan p50 ms", "plan p99 ms",
+                   "timeline p50 ms", "timeline p99 ms", "queries"});
+  for (size_t i = 0; i < results.size(); ++i) {
+    const ProjectionRun& r = results[i];
+    cells.push_back(
+        {absl::StrCat(i + 1), absl::StrFormat("%.0f", r.ReadRate()),
+         absl::StrFormat("%.0f", r.RebuildRate()),
+         absl::StrFormat("%.2f", absl::ToDoubleSeconds(r.rebuild_elapsed)),
+         absl::StrFormat("%.3f", r.Ratio()),
+         absl::StrFormat("%.3f", Ms(r.plan.p50)),
+         absl::StrFormat("%.3f", Ms(r.plan.p99)),
+         absl::StrFormat("%.3f", Ms(r.timeline.p50)),
+         absl::StrFormat("%.3f", Ms(r.timeline.p99)),
+         absl::StrCat(r.plan.count, "+", r.timeline.count)});
+  }
+  cells.push_back(
+      {"median", absl::StrFormat("%.0f", read),
+       absl::StrFormat("%.0f", rebuild), absl::StrFormat("%.2f", rebuild_s),
+       absl::StrFormat("%.3f", ratio), absl::StrFormat("%.3f", plan_p50),
+       absl::StrFormat("%.3f", plan_p99), absl::StrFormat("%.3f", tl_p50),
+       absl::StrFormat("%.3f", tl_p99), ""});
+  std::fprintf(human, "\n");
+  PrintTable(human, cells);
+  const bool ratio_met = ratio >= kTargetRebuildRatio;
+  const bool plan_met = plan_p99 < kTargetPlanP99Ms;
+  std::fprintf(human,
+               "\nrebuild/read = rebuild events/s / raw read events/s of the "
+               "same run (median of the runs' ratios).\n"
+               "targets: rebuild/read >= %.2f: %s (%.3f); plan p99 < %.1f "
+               "ms: %s (%.3f ms)\n",
+               kTargetRebuildRatio, ratio_met ? "met" : "MISSED", ratio,
+               kTargetPlanP99Ms, plan_met ? "met" : "MISSED", plan_p99);
+  std::fflush(human);
+
+  std::string out = "{\"conditions\":{";
+  absl::StrAppend(
+      &out, "\"nproc\":", nproc,
+      ",\"rocksdb_version\":", JsonString(rocksdb_version),
+      ",\"seed\":", config.seed, ",\"events_target\":", config.events,
+      ",\"cases\":", setup->caseload.cases,
+      ",\"caseworker_streams\":", setup->caseworkers,
+      ",\"events\":", setup->events, ",\"setup_sync\":false",
+      ",\"setup_seconds\":", JsonNumber(absl::ToDoubleSeconds(setup->load)),
+      ",\"load_threads\":", config.load_threads,
+      ",\"log_bytes\":", setup->log_bytes,
+      ",\"read_page_events\":", defaults.chunk_events,
+      ",\"chunk_events\":", defaults.chunk_events,
+      ",\"queries\":", config.queries,
+      ",\"timeline_page_size\":", kTimelinePageSize, ",\"runs\":", runs,
+      "},\"median\":{");
+  absl::StrAppend(&out, "\"read_events_per_sec\":", JsonNumber(read),
+                  ",\"rebuild_events_per_sec\":", JsonNumber(rebuild),
+                  ",\"rebuild_seconds\":", JsonNumber(rebuild_s),
+                  ",\"rebuild_read_ratio\":", JsonNumber(ratio),
+                  ",\"plan_p50_ms\":", JsonNumber(plan_p50),
+                  ",\"plan_p99_ms\":", JsonNumber(plan_p99),
+                  ",\"timeline_p50_ms\":", JsonNumber(tl_p50),
+                  ",\"timeline_p99_ms\":", JsonNumber(tl_p99), "}");
+  absl::StrAppend(&out, ",\"targets\":{\"rebuild_read_ratio_min\":",
+                  JsonNumber(kTargetRebuildRatio),
+                  ",\"rebuild_read_ratio_met\":", ratio_met ? "true" : "false",
+                  ",\"plan_p99_ms_max\":", JsonNumber(kTargetPlanP99Ms),
+                  ",\"plan_p99_met\":", plan_met ? "true" : "false",
+                  "},\"runs\":[");
+  for (size_t i = 0; i < results.size(); ++i) {
+    const ProjectionRun& r = results[i];
+    if (i > 0) out += ",";
+    absl::StrAppend(
+        &out, "{\"read_events\":", r.read_events,
+        ",\"read_seconds\":", JsonNumber(absl::ToDoubleSeconds(r.read_elapsed)),
+        ",\"read_events_per_sec\":", JsonNumber(r.ReadRate()),
+        ",\"rebuild_events\":", r.rebuild_events, ",\"rebuild_seconds\":",
+        JsonNumber(absl::ToDoubleSeconds(r.rebuild_elapsed)),
+        ",\"rebuild_events_per_sec\":", JsonNumber(r.RebuildRate()),
+        ",\"rebuild_read_ratio\":", JsonNumber(r.Ratio()),
+        ",\"plan_queries\":", r.plan.count,
+        ",\"plan_p50_ms\":", JsonNumber(Ms(r.plan.p50)),
+        ",\"plan_p99_ms\":", JsonNumber(Ms(r.plan.p99)),
+        ",\"plan_max_ms\":", JsonNumber(Ms(r.plan.max)),
+        ",\"timeline_queries\":", r.timeline.count,
+        ",\"timeline_p50_ms\":", JsonNumber(Ms(r.timeline.p50)),
+        ",\"timeline_p99_ms\":", JsonNumber(Ms(r.timeline.p99)),
+        ",\"timeline_max_ms\":", JsonNumber(Ms(r.timeline.max)), "}");
+  }
+  out += "]}";
+  return out;
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Measures durable caseledger appends/s and latency for several writer "
+      "counts and events per append, against synced raw RocksDB "
+      "WriteBatches (--mode=append); or the log's read rate, the projection "
+      "rebuild rate and plan/timeline query latency on a generated caseload "
+      "(--mode=projections); or both (--mode=all).\nUsage: caseledger_bench "
+      "[--mode=append|projections|all] [--dir=D] [--runs=3] [--json] "
+      "[append: --seconds=3 --ops=N --writers=1,16,64 --batch=1,10] "
+      "[projections: --events=1000000 --seed=1 --queries=20000]");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  if (positional.size() > 1) {
+    Fail(absl::StrCat("unexpected argument: ", positional[1]));
+  }
+
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode != "append" && mode != "projections" && mode != "all") {
+    Fail("--mode must be append, projections or all");
+  }
+  const bool append = mode != "projections";
+  const bool project = mode != "append";
+  const int runs = absl::GetFlag(FLAGS_runs);
+  const bool json = absl::GetFlag(FLAGS_json);
+  if (runs < 1) Fail("--runs must be >= 1");
+  AppendConfig append_config;
+  if (append) append_config = CheckAppendFlags();
+  ProjectionConfig projection_config;
+  if (project) projection_config = CheckProjectionFlags();
+
+  // The data directory: a fresh mkdtemp directory under --dir or the
+  // system temporary directory, removed at the end.
+  std::string parent = absl::GetFlag(FLAGS_dir);
+  if (parent.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    parent = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  } else {
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) Fail(absl::StrCat("--dir ", parent, ": ", ec.message()));
+  }
+  std::string tmpl = (fs::path(parent) / "caseledger_bench.XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    Fail(absl::StrCat("mkdtemp in ", parent, ": ", std::strerror(errno)));
+  }
+  g_data_root = tmpl;
+
+  std::FILE* human = json ? stderr : stdout;
+  std::string append_conditions, append_results, projection_json;
+  if (append) {
+    RunAppendMode(append_config, runs, human, &append_conditions,
+                  &append_results);
+  }
+  if (project) {
+    if (append) std::fprintf(human, "\n");
+    projection_json = RunProjectionMode(projection_config, runs, human);
+  }
+
+  std::error_code ec;
+  fs::remove_all(g_data_root, ec);
+  if (ec) Fail(absl::StrCat("remove ", g_data_root, ": ", ec.message()));
+  g_data_root.clear();
+
+  if (json) {
+    std::string out;
+    if (mode == "append") {
+      out = absl::StrCat("{\"conditions\":", append_conditions,
+                         ",\"results\":", append_results, "}\n");
+    } else if (mode == "projections") {
+      out = absl::StrCat(
+          "{\"mode\":\"projections\",\"projections\":", projection_json, "}\n");
+    } else {
+      out = absl::StrCat("{\"mode\":\"all\",\"conditions\":", append_conditions,
+                         ",\"results\":", append_results,
+                         ",\"projections\":", projection_json, "}\n");
+    }
     std::fputs(out.c_str(), stdout);
     std::fflush(stdout);
   }

@@ -1,0 +1,178 @@
+// caseledgerd: the caseledger gRPC server.
+//
+//   caseledgerd [--data_dir=./data] [--listen=127.0.0.1:50051]
+//               [--config=FILE] [--max_receive_bytes=...] ...
+//
+// SIGTERM or SIGINT: graceful shutdown (stop accepting, end subscriptions
+// with UNAVAILABLE, finish in-flight appends durably), then exit 0.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "caseledger/v1/server_config.pb.h"
+#include "google/protobuf/text_format.h"
+#include "services/log.h"
+#include "services/server.h"
+
+ABSL_FLAG(std::string, config, "",
+          "Optional configuration file (protobuf text format, "
+          "caseledger.v1.ServerConfig); flags given on the command line "
+          "override it.");
+ABSL_FLAG(std::string, data_dir, "data", "Data directory.");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
+ABSL_FLAG(int32_t, max_receive_bytes, 4 << 20, "Largest request, bytes.");
+ABSL_FLAG(int32_t, max_concurrent_streams, 100,
+          "Concurrent calls per connection.");
+ABSL_FLAG(int32_t, workers, 4, "Storage worker threads.");
+ABSL_FLAG(bool, sync, true,
+          "fsync each append before acknowledging (--nosync: tests only).");
+ABSL_FLAG(int32_t, max_events_per_append, 100, "Events per append.");
+ABSL_FLAG(int32_t, max_event_bytes, 64 * 1024, "Bytes per event.");
+ABSL_FLAG(int32_t, max_subscriptions, 64, "Concurrent subscriptions.");
+ABSL_FLAG(std::string, backup_dir, "backups",
+          "Where relative backup paths go (relative to --data_dir).");
+ABSL_FLAG(int32_t, max_wait_seconds, 30,
+          "Longest read-your-writes wait, seconds.");
+
+namespace caseledger::services {
+namespace {
+
+// Flag names given on the command line (Abseil 20220623 keeps this private).
+absl::flat_hash_set<std::string>& GivenFlags() {
+  static auto* given = new absl::flat_hash_set<std::string>();
+  return *given;
+}
+
+void RecordGivenFlags(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) {
+      continue;
+    }
+    arg = arg.substr(0, arg.find('='));
+    GivenFlags().insert(std::string(arg));
+    if (absl::ConsumePrefix(&arg, "no")) GivenFlags().insert(std::string(arg));
+  }
+}
+
+bool OnCommandLine(absl::string_view name) {
+  return GivenFlags().contains(name);
+}
+
+// Flags win when given on the command line; else the file; else the
+// flag's default.
+template <typename T, typename F>
+T Pick(absl::string_view name, const absl::Flag<F>& flag, bool file_has,
+       T file_value) {
+  if (!OnCommandLine(name) && file_has) return file_value;
+  return static_cast<T>(absl::GetFlag(flag));
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "caseledger gRPC server. Example: caseledgerd --data_dir=./data "
+      "--listen=127.0.0.1:50051");
+  RecordGivenFlags(argc, argv);
+  absl::ParseCommandLine(argc, argv);
+
+  v1::ServerConfig config;
+  if (const std::string path = absl::GetFlag(FLAGS_config); !path.empty()) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in ||
+        !google::protobuf::TextFormat::ParseFromString(text.str(), &config)) {
+      Log(LogLevel::kError, "cannot read the configuration file",
+          {{"config", path}});
+      return 2;
+    }
+  }
+  ServerOptions options;
+  options.data_dir = Pick("data_dir", FLAGS_data_dir, config.has_data_dir(),
+                          config.data_dir());
+  options.listen =
+      Pick("listen", FLAGS_listen, config.has_listen(), config.listen());
+  options.max_receive_bytes =
+      Pick("max_receive_bytes", FLAGS_max_receive_bytes,
+           config.has_max_receive_bytes(),
+           static_cast<int>(config.max_receive_bytes()));
+  options.max_concurrent_streams =
+      Pick("max_concurrent_streams", FLAGS_max_concurrent_streams,
+           config.has_max_concurrent_streams(),
+           static_cast<int>(config.max_concurrent_streams()));
+  options.workers = Pick("workers", FLAGS_workers, config.has_workers(),
+                         static_cast<int>(config.workers()));
+  options.log.sync = Pick("sync", FLAGS_sync, config.has_sync(), config.sync());
+  options.log.max_events_per_append =
+      Pick("max_events_per_append", FLAGS_max_events_per_append,
+           config.has_max_events_per_append(),
+           static_cast<size_t>(config.max_events_per_append()));
+  options.log.max_event_bytes = Pick(
+      "max_event_bytes", FLAGS_max_event_bytes, config.has_max_event_bytes(),
+      static_cast<size_t>(config.max_event_bytes()));
+  options.limits.max_subscriptions =
+      Pick("max_subscriptions", FLAGS_max_subscriptions,
+           config.has_max_subscriptions(),
+           static_cast<int>(config.max_subscriptions()));
+  options.limits.backup_dir =
+      Pick("backup_dir", FLAGS_backup_dir, config.has_backup_dir(),
+           config.backup_dir());
+  options.limits.max_wait = absl::Seconds(Pick(
+      "max_wait_seconds", FLAGS_max_wait_seconds, config.has_max_wait_seconds(),
+      static_cast<int>(config.max_wait_seconds())));
+  if (options.max_receive_bytes <= 0 || options.workers <= 0 ||
+      options.max_concurrent_streams <= 0 ||
+      options.log.max_events_per_append == 0 ||
+      options.log.max_event_bytes == 0 ||
+      options.limits.max_subscriptions <= 0) {
+    Log(LogLevel::kError, "limits must be positive");
+    return 2;
+  }
+  if (!options.log.sync) {
+    Log(LogLevel::kWarning,
+        "sync is off: acknowledged appends can be lost on power loss; use "
+        "only for tests and benchmarks");
+  }
+
+  // Signals are taken by sigwait on this thread; block them everywhere else
+  // (threads inherit the mask, so do it before any thread starts).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<LedgerServer>> server =
+      LedgerServer::Start(options);
+  if (!server.ok()) {
+    Log(LogLevel::kError, "cannot start",
+        {{"code", absl::StatusCodeToString(server.status().code())},
+         {"error", std::string(server.status().message())}});
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  Log(LogLevel::kInfo, "signal received",
+      {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*server)->Shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace caseledger::services
+
+int main(int argc, char** argv) {
+  return caseledger::services::Main(argc, argv);
+}

@@ -1,0 +1,722 @@
+#include "services/ledger_services.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "engine/ids.h"
+#include "engine/internal/status_macros.h"
+#include "projections/dates.h"
+#include "projections/point_in_time.h"
+#include "services/log.h"
+#include "services/status_conversion.h"
+
+namespace caseledger::services {
+namespace {
+
+constexpr uint32_t kDefaultPage = 100;
+constexpr uint32_t kMaxPage = 1000;
+constexpr uint32_t kDefaultBatch = 500;
+
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+absl::Status CheckTimestamp(const google::protobuf::Timestamp& ts,
+                            absl::string_view field) {
+  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 ||
+      ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": out of range"));
+  }
+  return absl::OkStatus();
+}
+
+uint32_t PageSize(uint32_t requested) {
+  return requested == 0 ? kDefaultPage : std::min(requested, kMaxPage);
+}
+
+absl::StatusOr<uint64_t> ParseToken(const std::string& token,
+                                    absl::string_view field) {
+  if (token.empty()) return 0;
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(token, &value) || value == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": malformed"));
+  }
+  return value;
+}
+
+// The earlier of the call's deadline and now + max_wait.
+absl::Time WaitDeadline(const grpc::CallbackServerContext* context,
+                        const ServiceLimits& limits) {
+  const absl::Time capped = absl::Now() + limits.max_wait;
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return capped;
+  return std::min(capped, absl::FromChrono(deadline));
+}
+
+// Read-your-writes: waits until the projections have applied `position`.
+absl::Status AwaitProjection(const ServiceDeps& deps,
+                             const grpc::CallbackServerContext* context,
+                             uint64_t position) {
+  if (position == 0) return absl::OkStatus();
+  if (position > deps.log->LastPosition()) {
+    return absl::InvalidArgumentError(
+        "min_position: beyond the end of the log");
+  }
+  if (!deps.projection->WaitForPosition(position,
+                                        WaitDeadline(context, deps.limits))) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "projections have not reached position ", position, " yet"));
+  }
+  return absl::OkStatus();
+}
+
+// Runs `work` on the executor and finishes the call with its status.
+grpc::ServerUnaryReactor* RunBlocking(const ServiceDeps& deps,
+                                      grpc::CallbackServerContext* context,
+                                      std::function<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool queued = deps.executor->Submit([reactor, context, work] {
+    // A call cancelled (or past its deadline) while queued is not worked on.
+    if (context->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      return;
+    }
+    reactor->Finish(ToGrpcStatus(work(), context));
+  });
+  if (!queued) {
+    reactor->Finish(ToGrpcStatus(
+        absl::ResourceExhaustedError("server busy; retry later"), context));
+  }
+  return reactor;
+}
+
+engine::ExpectedVersion FromProto(const v1::ExpectedVersion& expected) {
+  switch (expected.kind_case()) {
+    case v1::ExpectedVersion::kNoStream:
+      return engine::ExpectedVersion::NoStream();
+    case v1::ExpectedVersion::kStreamExists:
+      return engine::ExpectedVersion::StreamExists();
+    case v1::ExpectedVersion::kExact:
+      return engine::ExpectedVersion::Exact(expected.exact());
+    default:
+      return engine::ExpectedVersion::Any();
+  }
+}
+
+v1::Date Today() { return projections::DateFromTime(absl::Now()); }
+
+absl::StatusOr<projections::MetricsQuery> ToQuery(
+    const v1::GetMetricsRequest& request) {
+  projections::MetricsQuery query;
+  switch (request.group_by()) {
+    case v1::METRICS_GROUP_BY_UNSPECIFIED:
+    case v1::METRICS_GROUP_BY_NONE:
+      query.group_by = projections::GroupBy::kNone;
+      break;
+    case v1::METRICS_GROUP_BY_PROGRAM:
+      query.group_by = projections::GroupBy::kProgram;
+      break;
+    case v1::METRICS_GROUP_BY_CASE_MANAGER:
+      query.group_by = projections::GroupBy::kCaseManager;
+      break;
+    case v1::METRICS_GROUP_BY_TEAM:
+      query.group_by = projections::GroupBy::kTeam;
+      break;
+    case v1::METRICS_GROUP_BY_COHORT:
+      query.group_by = projections::GroupBy::kCohort;
+      break;
+    case v1::METRICS_GROUP_BY_PERIOD:
+      query.group_by = projections::GroupBy::kPeriod;
+      break;
+    case v1::METRICS_GROUP_BY_TRAINING_CYCLE:
+      query.group_by = projections::GroupBy::kTrainingCycle;
+      break;
+    default:
+      return absl::InvalidArgumentError("group_by: unknown value");
+  }
+  const v1::MetricsFilters& f = request.filters();
+  if (f.has_program()) query.program = f.program();
+  if (f.has_case_manager_id()) query.case_manager_id = f.case_manager_id();
+  if (f.has_team()) query.team = f.team();
+  if (f.has_cohort()) query.cohort = f.cohort();
+  if (f.has_opened_from()) query.opened_from = f.opened_from();
+  if (f.has_opened_to()) query.opened_to = f.opened_to();
+  if (f.has_training_cycle()) query.training_cycle = f.training_cycle();
+  query.as_of = projections::IsSet(request.as_of()) ? request.as_of() : Today();
+  return query;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Writing
+
+grpc::ServerUnaryReactor* CaseWriterService::AppendEvents(
+    grpc::CallbackServerContext* context,
+    const v1::AppendEventsRequest* request,
+    v1::AppendEventsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  engine::AppendRequest append;
+  append.case_id = request->case_id();
+  append.expected = FromProto(request->expected());
+  append.events.assign(request->events().begin(), request->events().end());
+  // The callback runs on the engine's thread once the WAL is synced; it only
+  // fills the response and finishes the call.
+  deps_.log->AppendAsync(
+      std::move(append),
+      [reactor, context, response](absl::StatusOr<engine::AppendResult> r) {
+        if (r.ok()) {
+          response->set_first_version(r->first_version);
+          response->set_last_version(r->last_version);
+          response->set_first_position(r->first_position);
+          response->set_last_position(r->last_position);
+          response->set_commit_position(r->commit_position);
+          response->set_replayed(r->replayed);
+        }
+        reactor->Finish(ToGrpcStatus(r.status(), context));
+      });
+  return reactor;
+}
+
+// ---------------------------------------------------------------------------
+// Audit
+
+grpc::ServerUnaryReactor* AuditService::ReadCaseHistory(
+    grpc::CallbackServerContext* context,
+    const v1::ReadCaseHistoryRequest* request,
+    v1::ReadCaseHistoryResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, request, response]() {
+    ASSIGN_OR_RETURN(uint64_t from,
+                     ParseToken(request->page_token(), "page_token"));
+    engine::ReadCaseRequest read;
+    read.case_id = request->case_id();
+    read.from_version = from;
+    read.direction = request->backward() ? engine::Direction::kBackward
+                                         : engine::Direction::kForward;
+    read.max_count = PageSize(request->page_size());
+    ASSIGN_OR_RETURN(engine::ReadPage page, deps.log->ReadCase(read));
+    ASSIGN_OR_RETURN(engine::CaseHead head,
+                     deps.log->GetCaseHead(request->case_id()));
+    // Every event's own hash was checked by the read. Check each link to the
+    // previous event of the case too (one extra read at the page's edge).
+    absl::flat_hash_map<uint64_t, std::string> hashes;
+    for (const v1::Event& e : page.events) {
+      hashes[e.envelope().stream_version()] = e.hash();
+    }
+    // Keep messages well under the 4 MiB a default client accepts.
+    size_t bytes = 0;
+    for (size_t i = 0; i < page.events.size(); ++i) {
+      bytes += page.events[i].ByteSizeLong();
+      if (i > 0 && bytes > (1 << 20)) {
+        page.next = page.events[i].envelope().stream_version();
+        page.end = false;
+        page.events.resize(i);
+        break;
+      }
+    }
+    for (v1::Event& e : page.events) {
+      const uint64_t v = e.envelope().stream_version();
+      std::string previous;
+      if (v == 1) {
+        previous = std::string(32, '\0');
+      } else if (auto it = hashes.find(v - 1); it != hashes.end()) {
+        previous = it->second;
+      } else {
+        engine::ReadCaseRequest one;
+        one.case_id = request->case_id();
+        one.from_version = v - 1;
+        one.max_count = 1;
+        ASSIGN_OR_RETURN(engine::ReadPage prev, deps.log->ReadCase(one));
+        if (!prev.events.empty()) previous = prev.events[0].hash();
+      }
+      v1::HistoryEvent* out = response->add_events();
+      out->set_chain_status(e.envelope().prev_hash() == previous
+                                ? v1::CHAIN_STATUS_VERIFIED
+                                : v1::CHAIN_STATUS_BROKEN);
+      *out->mutable_event() = std::move(e);
+    }
+    if (!page.end) response->set_next_page_token(absl::StrCat(page.next));
+    response->set_case_version(head.version);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AuditService::Verify(
+    grpc::CallbackServerContext* context, const v1::VerifyRequest* request,
+    v1::VerifyResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, request, response]() {
+    const uint64_t log_position = deps.log->LastPosition();
+    absl::StatusOr<engine::VerifyReport> report =
+        request->case_id().empty() ? deps.log->VerifyAll()
+                                   : deps.log->VerifyCase(request->case_id());
+    RETURN_IF_ERROR(report.status());
+    response->set_ok(report->ok);
+    response->set_events_checked(report->events_checked);
+    response->set_cases_checked(report->cases_checked);
+    response->set_first_broken_position(report->first_broken_position);
+    response->set_problem(report->problem);
+    response->set_log_position(log_position);
+    if (!report->ok) {
+      Log(LogLevel::kError, "verification found a broken chain",
+          {{"position", absl::StrCat(report->first_broken_position)},
+           {"problem", report->problem}});
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+grpc::ServerUnaryReactor* QueriesService::GetPlan(
+    grpc::CallbackServerContext* context, const v1::GetPlanRequest* request,
+    v1::GetPlanResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    const projections::ScoringConfig& scoring =
+        projections::MetricsConfig().scoring;
+    switch (request->as_of_case()) {
+      case v1::GetPlanRequest::kRecordedPosition: {
+        ASSIGN_OR_RETURN(*response->mutable_plan(),
+                         projections::PlanAsRecordedAtPosition(
+                             *deps.log, request->case_id(),
+                             request->recorded_position(), scoring));
+        return absl::OkStatus();
+      }
+      case v1::GetPlanRequest::kRecordedAt: {
+        RETURN_IF_ERROR(CheckTimestamp(request->recorded_at(), "recorded_at"));
+        ASSIGN_OR_RETURN(*response->mutable_plan(),
+                         projections::PlanAsRecordedAtTime(
+                             *deps.log, request->case_id(),
+                             ToTime(request->recorded_at()), scoring));
+        return absl::OkStatus();
+      }
+      case v1::GetPlanRequest::kOccurredAt: {
+        RETURN_IF_ERROR(CheckTimestamp(request->occurred_at(), "occurred_at"));
+        ASSIGN_OR_RETURN(*response->mutable_plan(),
+                         projections::PlanAsOccurredAt(
+                             *deps.log, request->case_id(),
+                             ToTime(request->occurred_at()), scoring));
+        return absl::OkStatus();
+      }
+      case v1::GetPlanRequest::AS_OF_NOT_SET:
+        break;
+    }
+    RETURN_IF_ERROR(AwaitProjection(deps, context, request->min_position()));
+    response->set_projection_position(deps.projection->Position());
+    ASSIGN_OR_RETURN(*response->mutable_plan(),
+                     deps.projection->GetPlan(request->case_id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* QueriesService::GetTimeline(
+    grpc::CallbackServerContext* context, const v1::GetTimelineRequest* request,
+    v1::GetTimelineResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    projections::TimelineQuery query;
+    query.case_id = request->case_id();
+    query.event_types.insert(request->event_types().begin(),
+                             request->event_types().end());
+    if (request->has_since()) {
+      RETURN_IF_ERROR(CheckTimestamp(request->since(), "since"));
+      query.since = ToTime(request->since());
+    }
+    if (request->has_until()) {
+      RETURN_IF_ERROR(CheckTimestamp(request->until(), "until"));
+      query.until = ToTime(request->until());
+    }
+    ASSIGN_OR_RETURN(query.from_version,
+                     ParseToken(request->page_token(), "page_token"));
+    query.page_size = PageSize(request->page_size());
+    RETURN_IF_ERROR(AwaitProjection(deps, context, request->min_position()));
+    ASSIGN_OR_RETURN(projections::TimelinePage page,
+                     deps.projection->GetTimeline(query));
+    for (v1::TimelineEntry& entry : page.entries) {
+      *response->add_entries() = std::move(entry);
+    }
+    if (page.next_version != 0) {
+      response->set_next_page_token(absl::StrCat(page.next_version));
+    }
+    response->set_projection_position(page.position);
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Analytics
+
+grpc::ServerUnaryReactor* AnalyticsService::GetCaseMetrics(
+    grpc::CallbackServerContext* context,
+    const v1::GetCaseMetricsRequest* request,
+    v1::GetCaseMetricsResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    if (projections::IsSet(request->as_of()) &&
+        !projections::IsValidDate(request->as_of())) {
+      return absl::InvalidArgumentError("as_of: not a calendar date");
+    }
+    RETURN_IF_ERROR(AwaitProjection(deps, context, request->min_position()));
+    const v1::Date as_of =
+        projections::IsSet(request->as_of()) ? request->as_of() : Today();
+    ASSIGN_OR_RETURN(
+        *response->mutable_metrics(),
+        deps.projection->GetCaseMetrics(request->case_id(), as_of));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AnalyticsService::GetMetrics(
+    grpc::CallbackServerContext* context, const v1::GetMetricsRequest* request,
+    v1::GetMetricsResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    ASSIGN_OR_RETURN(projections::MetricsQuery query, ToQuery(*request));
+    RETURN_IF_ERROR(AwaitProjection(deps, context, request->min_position()));
+    ASSIGN_OR_RETURN(*response->mutable_report(),
+                     deps.projection->GetMetrics(query));
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+
+grpc::ServerUnaryReactor* OperationsService::GetProjectionStatus(
+    grpc::CallbackServerContext* context,
+    const v1::GetProjectionStatusRequest* request,
+    v1::GetProjectionStatusResponse* response) {
+  for (const projections::ProjectionStatus& s : deps_.projection->Status()) {
+    v1::ProjectionStatusInfo* info = response->add_projections();
+    info->set_name(s.name);
+    info->set_version(s.version);
+    info->set_position(s.position);
+    info->set_log_position(s.log_position);
+    info->set_lag(s.lag);
+    info->set_events_applied(s.events_applied);
+    info->set_skipped_unknown(s.skipped_unknown);
+    info->set_rebuilding(s.rebuilding);
+    info->set_rebuild_position(s.rebuild_position);
+    info->set_last_error(s.last_error);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* OperationsService::RebuildProjections(
+    grpc::CallbackServerContext* context,
+    const v1::RebuildProjectionsRequest* request,
+    v1::RebuildProjectionsResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps]() {
+    RETURN_IF_ERROR(deps.projection->StartRebuild());
+    Log(LogLevel::kInfo, "projection rebuild started");
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* OperationsService::Backup(
+    grpc::CallbackServerContext* context, const v1::BackupRequest* request,
+    v1::BackupResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, request, response]() {
+    if (request->directory().empty()) {
+      return absl::InvalidArgumentError("directory: required");
+    }
+    std::filesystem::path target(request->directory());
+    if (target.is_relative()) {
+      target = std::filesystem::path(deps.limits.backup_dir) / target;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(target.parent_path(), ec);
+    ASSIGN_OR_RETURN(uint64_t position, deps.log->Backup(target.string()));
+    response->set_directory(target.string());
+    response->set_position(position);
+    Log(LogLevel::kInfo, "backup written",
+        {{"position", absl::StrCat(position)}});
+    return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Subscriptions
+
+SubscriptionHub::SubscriptionHub(engine::EventLog* log, int max_subscriptions)
+    : log_(log), max_subscriptions_(max_subscriptions) {
+  listener_id_ = log_->AddCommitListener(
+      [this](uint64_t position) { OnCommit(position); });
+}
+
+SubscriptionHub::~SubscriptionHub() {
+  log_->RemoveCommitListener(listener_id_);
+}
+
+bool SubscriptionHub::Acquire() {
+  absl::MutexLock lock(&mu_);
+  if (shutting_down_ || active_ >= max_subscriptions_) return false;
+  ++active_;
+  return true;
+}
+
+void SubscriptionHub::Release() {
+  absl::MutexLock lock(&mu_);
+  --active_;
+}
+
+uint64_t SubscriptionHub::WaitBeyond(uint64_t position,
+                                     std::function<void()> wake) {
+  absl::MutexLock lock(&mu_);
+  // Checked under mu_: a commit after this check calls OnCommit, which
+  // needs mu_, so it cannot slip between the check and the registration.
+  if (shutting_down_ || log_->LastPosition() > position) return 0;
+  const uint64_t id = next_id_++;
+  waiters_.emplace(id, std::move(wake));
+  return id;
+}
+
+bool SubscriptionHub::Cancel(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  return waiters_.erase(id) > 0;
+}
+
+void SubscriptionHub::OnCommit(uint64_t position) {
+  std::map<uint64_t, std::function<void()>> woken;
+  {
+    absl::MutexLock lock(&mu_);
+    woken.swap(waiters_);
+  }
+  for (auto& [id, wake] : woken) wake();
+}
+
+void SubscriptionHub::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    shutting_down_ = true;
+  }
+  OnCommit(0);
+}
+
+bool SubscriptionHub::shutting_down() const {
+  absl::MutexLock lock(&mu_);
+  return shutting_down_;
+}
+
+namespace {
+
+// One subscription: reads the log from storage in batches and writes them,
+// one message in flight at a time (so a slow reader slows the reads, and
+// nothing is buffered beyond one batch); at the end of the log it waits for
+// the next commit. The position to read next is the only state, so the
+// switch from catch-up to live has no gap and no duplicate.
+//
+// Finish() is always called after mu_ is released: once it is called, gRPC
+// may run OnDone (which deletes this) on another thread at any moment.
+class SubscribeReactor final
+    : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+ public:
+  SubscribeReactor(ServiceDeps deps, const v1::SubscribeRequest& request)
+      : deps_(deps) {
+    read_.from_position = request.has_from_now()
+                              ? deps_.log->LastPosition() + 1
+                              : std::max<uint64_t>(request.from_position(), 1);
+    read_.max_count = request.max_batch() == 0
+                          ? kDefaultBatch
+                          : std::min(request.max_batch(), kMaxPage);
+    read_.event_types.insert(request.event_types().begin(),
+                             request.event_types().end());
+    read_.case_id = request.case_id();
+    std::optional<grpc::Status> done;
+    {
+      absl::MutexLock lock(&mu_);
+      done = ScheduleLocked();
+    }
+    if (done) Finish(*done);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::optional<grpc::Status> done;
+    {
+      absl::MutexLock lock(&mu_);
+      busy_ = false;
+      done = ok ? ScheduleLocked()
+                : FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED,
+                                            "the client stopped reading"));
+    }
+    if (done) Finish(*done);
+  }
+
+  void OnCancel() override {
+    std::optional<grpc::Status> done;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      if (waiter_ != 0 && deps_.hub->Cancel(waiter_)) {
+        waiter_ = 0;
+        busy_ = false;
+      }
+      if (!busy_) {
+        done = FinishLocked(
+            grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      }
+    }
+    if (done) Finish(*done);
+  }
+
+  void OnDone() override {
+    deps_.hub->Release();
+    delete this;
+  }
+
+ private:
+  // Queues one read-and-write step, or returns the status to finish with.
+  // REQUIRES: mu_ held, !busy_.
+  std::optional<grpc::Status> ScheduleLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return std::nullopt;
+    if (cancelled_) {
+      return FinishLocked(
+          grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+    }
+    if (deps_.hub->shutting_down()) {
+      return FinishLocked(grpc::Status(
+          grpc::StatusCode::UNAVAILABLE,
+          "server shutting down; resume from the last resume_from"));
+    }
+    busy_ = true;
+    if (!deps_.executor->Submit([this] { Step(); })) {
+      busy_ = false;
+      return FinishLocked(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                       "server busy; resume later"));
+    }
+    return std::nullopt;
+  }
+
+  // Marks the stream finished; the caller calls Finish(status) after
+  // releasing mu_. Returns nullopt if already finished.
+  std::optional<grpc::Status> FinishLocked(grpc::Status status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return std::nullopt;
+    finished_ = true;
+    return status;
+  }
+
+  // On the executor: one read from storage, then a write or a wait.
+  void Step() {
+    absl::StatusOr<engine::ReadPage> page = deps_.log->ReadAll(read_);
+    std::optional<grpc::Status> done;
+    bool write = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (cancelled_ || !page.ok()) {
+        busy_ = false;
+        done = FinishLocked(
+            cancelled_ ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")
+                       : ToGrpcStatus(page.status()));
+      } else if (page->events.empty() && page->end && announced_caught_up_) {
+        // Follow live: wait for the next commit beyond what we have read.
+        const uint64_t waiter =
+            deps_.hub->WaitBeyond(page->next - 1, [this] { Woken(); });
+        if (waiter == 0) {
+          // Already moved on (or shutting down): step again.
+          busy_ = false;
+          done = ScheduleLocked();
+        } else {
+          waiter_ = waiter;  // still busy_: the waiter schedules the next step
+        }
+      } else {
+        Fill(*page);
+        write = true;
+      }
+    }
+    if (done) Finish(*done);
+    // Not under mu_: OnWriteDone may run at once on another thread.
+    if (write) StartWrite(&response_);
+  }
+
+  // Moves the page into response_, at most kMaxMessageBytes of events (at
+  // least one), and advances the read position past what is sent.
+  void Fill(engine::ReadPage& page) {
+    response_.Clear();
+    size_t bytes = 0;
+    uint64_t next = page.next;
+    bool complete = true;
+    for (v1::Event& event : page.events) {
+      const size_t size = event.ByteSizeLong();
+      if (response_.events_size() > 0 && bytes + size > kMaxMessageBytes) {
+        next = event.envelope().global_position();
+        complete = false;
+        break;
+      }
+      bytes += size;
+      *response_.add_events() = std::move(event);
+    }
+    const bool caught_up = page.end && complete;
+    response_.set_resume_from(next);
+    response_.set_caught_up(caught_up);
+    if (caught_up) announced_caught_up_ = true;
+    read_.from_position = next;
+  }
+
+  void Woken() {
+    std::optional<grpc::Status> done;
+    {
+      absl::MutexLock lock(&mu_);
+      waiter_ = 0;
+      busy_ = false;
+      done = ScheduleLocked();
+    }
+    if (done) Finish(*done);
+  }
+
+  // Messages stay well under the 4 MiB default a client accepts.
+  static constexpr size_t kMaxMessageBytes = 1 << 20;
+
+  const ServiceDeps deps_;
+  // Touched by one step at a time (steps never overlap: busy_).
+  engine::ReadAllRequest read_;
+  v1::SubscribeResponse response_;
+  bool announced_caught_up_ = false;
+  absl::Mutex mu_;
+  bool busy_ ABSL_GUARDED_BY(mu_) = false;  // a step, write or wait pending
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t waiter_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Finishes at once (limit reached or bad request).
+class RejectedReactor final
+    : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+ public:
+  explicit RejectedReactor(grpc::Status status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::SubscribeResponse>*
+SubscriptionsService::Subscribe(grpc::CallbackServerContext* context,
+                                const v1::SubscribeRequest* request) {
+  if (!request->case_id().empty() &&
+      !engine::IsValidCaseId(request->case_id())) {
+    return new RejectedReactor(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "case_id: malformed"));
+  }
+  if (!deps_.hub->Acquire()) {
+    return new RejectedReactor(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                     "too many subscriptions; retry later"));
+  }
+  return new SubscribeReactor(deps_, *request);
+}
+
+}  // namespace caseledger::services

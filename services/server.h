@@ -1,0 +1,75 @@
+#ifndef CASELEDGER_SERVICES_SERVER_H_
+#define CASELEDGER_SERVICES_SERVER_H_
+
+// caseledgerd's core: opens the log and the projections in a data
+// directory, and serves the gRPC API (plus the standard health service and
+// server reflection) on one address. Thread-safe.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "engine/options.h"
+#include "services/ledger_services.h"
+
+namespace caseledger::services {
+
+struct ServerOptions {
+  // Data directory: the log in <data_dir>/log, projections in
+  // <data_dir>/projections, relative backups in <data_dir>/backups unless
+  // limits.backup_dir is absolute.
+  std::string data_dir = "data";
+  // host:port; port 0 picks a free port (see LedgerServer::port()).
+  std::string listen = "127.0.0.1:50051";
+  // Largest request accepted, in bytes (RESOURCE_EXHAUSTED beyond).
+  int max_receive_bytes = 4 << 20;
+  // Concurrent streams (calls) per connection.
+  int max_concurrent_streams = 100;
+  // Executor threads for storage work.
+  int workers = 4;
+  // Engine options (sync, limits); `path` is set from data_dir.
+  engine::EventLogOptions log;
+  ServiceLimits limits;
+};
+
+class LedgerServer {
+ public:
+  // Opens storage, starts the projections and the server. FAILED_PRECONDITION
+  // if the address cannot be bound; storage errors as the engine reports.
+  static absl::StatusOr<std::unique_ptr<LedgerServer>> Start(
+      const ServerOptions& options);
+
+  // Shuts down (see Shutdown) if not done yet.
+  ~LedgerServer();
+
+  // Graceful shutdown: stop accepting calls, end subscriptions with
+  // UNAVAILABLE, wait up to `grace` for in-flight calls (appends finish
+  // durably), then cancel what remains and close storage.
+  void Shutdown(absl::Duration grace = absl::Seconds(10));
+
+  int port() const { return port_; }
+  engine::EventLog* log() { return log_.get(); }
+  projections::CaseProjection* projection() { return projection_.get(); }
+
+ private:
+  LedgerServer() = default;
+
+  int port_ = 0;
+  std::unique_ptr<engine::EventLog> log_;
+  std::unique_ptr<projections::CaseProjection> projection_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<SubscriptionHub> hub_;
+  std::unique_ptr<CaseWriterService> writer_;
+  std::unique_ptr<AuditService> audit_;
+  std::unique_ptr<QueriesService> queries_;
+  std::unique_ptr<AnalyticsService> analytics_;
+  std::unique_ptr<OperationsService> operations_;
+  std::unique_ptr<SubscriptionsService> subscriptions_;
+  std::unique_ptr<grpc::Server> server_;
+  absl::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace caseledger::services
+
+#endif  // CASELEDGER_SERVICES_SERVER_H_
