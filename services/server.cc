@@ -111,6 +111,7 @@ void LedgerServer::Shutdown(absl::Duration grace) {
     hub_->Shutdown();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
+    Log(LogLevel::kInfo, "calls drained");
   }
   // Also reached when Start failed half way: release what was built.
   executor_.reset();  // finishes queued storage work

@@ -1,5 +1,6 @@
-// caseledger_bench: performance of the caseledger event log and its read
-// side. Not part of the test suite. Two modes (--mode; "all" runs both):
+// caseledger_bench: performance of the caseledger event log, its read side
+// and its gRPC server. Not part of the test suite. Three modes (--mode;
+// "all" runs the three):
 //
 // append (default): durable append throughput and latency of the event log,
 // next to the raw rate of synced single-event RocksDB WriteBatches on the
@@ -19,14 +20,36 @@
 // and its ratio to (a), (c) GetPlan and GetTimeline (first page of 100)
 // latency on random cases. Reports medians of --runs runs and each run.
 //
+// server: the gRPC API end to end, over loopback TCP, all in one run:
+// (1) CaseWriter.AppendEvents from W concurrent client threads (--writers),
+// B events per call (--batch), payloads as in the append mode, each client
+// with its own channel (hence its own TCP connection) cycling over its own
+// kCasesPerWriter cases with ExpectedVersion any; against a caseledgerd
+// (LedgerServer) started in-process on 127.0.0.1 port 0 with a fresh data
+// directory and --sync (default on: durable appends), or against a running
+// server given by --server (loopback addresses only). (2) The transport
+// ceiling: a bare callback-API echo server (tools/bench/echo.proto) started
+// in-process on 127.0.0.1 port 0, called the same way with a message the
+// size of a 1-event append request; the table gives append calls/s / echo
+// calls/s per client count. (3) Subscription catch-up: a generated caseload
+// of --sub_events events loaded (sync off: setup, not measured) into the
+// data directory of a second in-process LedgerServer, then one client
+// subscribes from position 1 (--sub_max_batch) and counts the events
+// delivered until caught_up. Each configuration runs --runs times.
+//
 // Output: the conditions and an aligned table on stdout. With --json, the
 // human output moves to stderr and stdout carries one JSON object only:
 // {"conditions", "results"} for append (unchanged), {"mode", "projections"}
-// for projections, and all four members for all.
+// for projections, {"mode", "server"} for server, and all five members for
+// all.
 //
 // Exit status: 0 on success; 1 (with a message on stderr) on bad flags or any
 // failed operation.
 
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -61,15 +84,21 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "bench/echo.grpc.pb.h"
+#include "bench/echo.pb.h"
 #include "caseledger/v1/events.pb.h"
+#include "caseledger/v1/ledger_service.grpc.pb.h"
+#include "caseledger/v1/ledger_service.pb.h"
 #include "engine/event_log.h"
 #include "engine/ids.h"
 #include "engine/options.h"
+#include "grpcpp/grpcpp.h"
 #include "projections/case_projection.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
+#include "services/server.h"
 #include "tools/caseload/caseload.h"
 
 ABSL_FLAG(std::string, dir, "",
@@ -98,11 +127,13 @@ ABSL_FLAG(bool, sync, true,
 ABSL_FLAG(std::string, mode, "append",
           "What to measure: \"append\" (durable appends against raw "
           "RocksDB), \"projections\" (log read rate, projection rebuild "
-          "rate and plan/timeline query latency on a generated caseload), or "
-          "\"all\".");
+          "rate and plan/timeline query latency on a generated caseload), "
+          "\"server\" (gRPC appends against a bare gRPC echo, and "
+          "subscription catch-up), or \"all\".");
 ABSL_FLAG(int64_t, events, 1000000,
           "projections: generate a caseload of at least this many events.");
-ABSL_FLAG(uint64_t, seed, 1, "projections: seed of the generated caseload.");
+ABSL_FLAG(uint64_t, seed, 1,
+          "projections, server: seed of the generated caseload.");
 ABSL_FLAG(int32_t, queries, 20000,
           "projections: GetPlan queries, and as many GetTimeline queries, "
           "per run.");
@@ -110,7 +141,23 @@ ABSL_FLAG(double, query_seconds, 60,
           "projections: time bound of each batch of queries, in seconds "
           "(fewer queries are reported if it is reached).");
 ABSL_FLAG(int32_t, load_threads, 4,
-          "projections: threads appending the caseload during setup.");
+          "projections, server: threads appending the caseload during "
+          "setup.");
+ABSL_FLAG(std::string, server, "",
+          "server: HOST:PORT of a running caseledgerd to send the appends "
+          "to, instead of one started in-process on 127.0.0.1 port 0 with a "
+          "fresh data directory. Loopback only (localhost, 127.0.0.0/8, "
+          "[::1]); other addresses are refused. The echo ceiling and the "
+          "subscription catch-up always use servers started in-process.");
+ABSL_FLAG(int64_t, sub_events, 200000,
+          "server: the subscription catch-up reads a generated caseload of "
+          "at least this many events; 0 skips the catch-up.");
+ABSL_FLAG(int32_t, sub_max_batch, 500,
+          "server: SubscribeRequest.max_batch of the catch-up.");
+ABSL_FLAG(double, sub_seconds, 120,
+          "server: time bound of each subscription catch-up run, in seconds "
+          "(a run that reaches it reports the events delivered so far, "
+          "marked not caught up).");
 ABSL_FLAG(bool, json, false,
           "Print one JSON summary object on stdout; the human-readable "
           "output then goes to stderr.");
