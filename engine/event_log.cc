@@ -132,6 +132,7 @@ struct PendingAppend {
   // SHA-256 of each normalised client event, for idempotent retries.
   std::vector<std::string> digests;
   AppendCallback done;  // empty for a synchronous caller
+  size_t bytes = 0;     // serialized size of the events
   bool finished = false;
   absl::StatusOr<AppendResult> result;
   absl::CondVar cv;
@@ -248,14 +249,16 @@ class EventLog::Impl {
       v1::EventEnvelope* env = event.mutable_envelope();
       env->set_case_id(request.case_id);
       if (env->schema_version() == 0) env->set_schema_version(1);
-      pending.digests.push_back(Sha256(event.SerializeAsString()));
+      std::string bytes = event.SerializeAsString();
+      pending.bytes += bytes.size();
+      pending.digests.push_back(Sha256(bytes));
     }
     pending.request = std::move(request);
     return absl::OkStatus();
   }
 
   // Why a new append cannot be queued now, or OK.
-  absl::Status Refusal() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  absl::Status Refusal(size_t bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (stopping_) {
       return absl::UnavailableError("append: the log is shutting down");
     }
@@ -264,7 +267,9 @@ class EventLog::Impl {
           "append: the log refuses writes after a storage error; restart "
           "after fixing the storage");
     }
-    if (writers_.size() >= options_.max_pending_appends) {
+    if (writers_.size() >= options_.max_pending_appends ||
+        (!writers_.empty() &&
+         pending_bytes_ + bytes > options_.max_pending_bytes)) {
       return absl::ResourceExhaustedError(
           "append: too many appends pending; retry later");
     }
@@ -275,8 +280,9 @@ class EventLog::Impl {
     PendingAppend pending;
     RETURN_IF_ERROR(Normalise(std::move(request), pending));
     absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(Refusal());
+    RETURN_IF_ERROR(Refusal(pending.bytes));
     writers_.push_back(&pending);
+    pending_bytes_ += pending.bytes;
     while (!pending.finished && writers_.front() != &pending) {
       pending.cv.Wait(&mu_);
     }
@@ -295,8 +301,9 @@ class EventLog::Impl {
     absl::Status refused;
     {
       absl::MutexLock lock(&mu_);
-      refused = Refusal();
+      refused = Refusal(pending->bytes);
       if (refused.ok()) {
+        pending_bytes_ += pending->bytes;
         writers_.push_back(pending.release());
         if (writers_.size() == 1) engine_cv_.Signal();
         return;
@@ -318,9 +325,13 @@ class EventLog::Impl {
   }
 
   absl::StatusOr<CaseHead> GetCaseHead(const std::string& case_id) const {
+    return HeadAt(case_id, rocksdb::ReadOptions());
+  }
+
+  absl::StatusOr<CaseHead> HeadAt(const std::string& case_id,
+                                  const rocksdb::ReadOptions& ro) const {
     std::string value;
-    rocksdb::Status s =
-        db_->Get(rocksdb::ReadOptions(), case_heads_cf_, case_id, &value);
+    rocksdb::Status s = db_->Get(ro, case_heads_cf_, case_id, &value);
     CaseHead head;
     if (s.IsNotFound()) return head;
     RETURN_IF_ERROR(FromRocksDb(s, "read case head"));
@@ -431,7 +442,8 @@ class EventLog::Impl {
       rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), case_index_cf_,
                                    CaseIndexKey(case_id, v), &value);
       if (s.IsNotFound() || (s.ok() && value.size() != 8)) {
-        return Broken(report, prev_position + 1,
+        // The event's position is unknown: report 0 and name the version.
+        return Broken(report, 0,
                       absl::StrCat("version ", v, " is missing from the case"));
       }
       RETURN_IF_ERROR(FromRocksDb(s, "verify"));
@@ -466,8 +478,26 @@ class EventLog::Impl {
   }
 
   absl::StatusOr<VerifyReport> VerifyAll(
-      const std::function<void(uint64_t)>& progress) const {
-    const uint64_t last = LastPosition();
+      const std::function<bool(uint64_t)>& progress) const {
+    // One snapshot for the log, the index and the heads: appends running
+    // meanwhile are invisible, so they cannot look like a broken chain.
+    struct SnapshotHolder {
+      rocksdb::DB* db;
+      const rocksdb::Snapshot* snapshot;
+      ~SnapshotHolder() { db->ReleaseSnapshot(snapshot); }
+    } holder{db_.get(), db_->GetSnapshot()};
+    rocksdb::ReadOptions snap;
+    snap.snapshot = holder.snapshot;
+    uint64_t last = 0;
+    {
+      std::unique_ptr<rocksdb::Iterator> end(
+          db_->NewIterator(snap, events_cf_));
+      end->SeekToLast();
+      RETURN_IF_ERROR(FromRocksDb(end->status(), "verify"));
+      if (end->Valid() && end->key().size() == 8) {
+        last = DecodeU64(View(end->key()));
+      }
+    }
     VerifyReport report;
     struct CaseState {
       uint64_t version = 0;
@@ -475,7 +505,7 @@ class EventLog::Impl {
       std::string last_hash;
     };
     absl::flat_hash_map<std::string, CaseState> cases;
-    rocksdb::ReadOptions ro;
+    rocksdb::ReadOptions ro = snap;
     const std::string upper = EventKey(last + 1);
     rocksdb::Slice upper_slice(upper);
     ro.iterate_upper_bound = &upper_slice;
@@ -507,7 +537,7 @@ class EventLog::Impl {
       }
       std::string index_value;
       rocksdb::Status s = db_->Get(
-          rocksdb::ReadOptions(), case_index_cf_,
+          snap, case_index_cf_,
           CaseIndexKey(env.case_id(), env.stream_version()), &index_value);
       if (!s.ok() || index_value.size() != 8 ||
           DecodeU64(index_value) != position) {
@@ -520,8 +550,9 @@ class EventLog::Impl {
       state.last_position = position;
       state.last_hash = event->hash();
       ++report.events_checked;
-      if (progress && report.events_checked % 10000 == 0) {
-        progress(report.events_checked);
+      if (progress && report.events_checked % 10000 == 0 &&
+          !progress(report.events_checked)) {
+        return absl::CancelledError("verify: stopped before the end");
       }
     }
     RETURN_IF_ERROR(FromRocksDb(it->status(), "verify"));
@@ -529,7 +560,7 @@ class EventLog::Impl {
       return Broken(report, expected, "global position is missing");
     }
     for (const auto& [case_id, state] : cases) {
-      ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(case_id));
+      ASSIGN_OR_RETURN(CaseHead head, HeadAt(case_id, snap));
       if (head.version != state.version || head.last_hash != state.last_hash) {
         return Broken(report, state.last_position,
                       "case head does not match the last event");
@@ -745,6 +776,7 @@ class EventLog::Impl {
     for (size_t i = 0; i < group.appends.size(); ++i) {
       PendingAppend* pending = writers_.front();
       writers_.pop_front();
+      pending_bytes_ -= pending->bytes;
       pending->result = std::move(group.results[i]);
       pending->finished = true;
       if (pending->done) {
@@ -918,6 +950,7 @@ class EventLog::Impl {
   // Appends waiting to be committed, in arrival order; the front one's
   // group is being committed. Asynchronous ones are owned here.
   std::deque<PendingAppend*> writers_ ABSL_GUARDED_BY(mu_);
+  size_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   // Wakes the engine thread when an asynchronous append reaches the front.
   absl::CondVar engine_cv_;
 
@@ -947,7 +980,7 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   }
   if (options.max_events_per_append == 0 || options.max_event_bytes == 0 ||
       options.max_group_events == 0 || options.max_read_page == 0 ||
-      options.max_pending_appends == 0) {
+      options.max_pending_appends == 0 || options.max_pending_bytes == 0) {
     return absl::InvalidArgumentError("options: limits must be positive");
   }
   rocksdb::DBOptions db_options;
@@ -1081,7 +1114,7 @@ absl::StatusOr<VerifyReport> EventLog::VerifyCase(
 }
 
 absl::StatusOr<VerifyReport> EventLog::VerifyAll(
-    const std::function<void(uint64_t)>& progress) const {
+    const std::function<bool(uint64_t)>& progress) const {
   return impl_->VerifyAll(progress);
 }
 

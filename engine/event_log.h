@@ -203,10 +203,11 @@ class EventLog {
   absl::StatusOr<VerifyReport> VerifyCase(const std::string& case_id) const;
 
   // Recomputes every case's chain and checks global positions are gap-free,
-  // in global order. `progress`, if set, is called now and then with the
-  // number of events checked.
+  // in global order, over one consistent snapshot (appends may run
+  // meanwhile). `progress`, if set, is called every 10000 events with the
+  // number checked; returning false stops the check with CANCELLED.
   absl::StatusOr<VerifyReport> VerifyAll(
-      const std::function<void(uint64_t)>& progress = nullptr) const;
+      const std::function<bool(uint64_t)>& progress = nullptr) const;
 
   // The highest global position acknowledged so far (0: empty log).
   uint64_t LastPosition() const;

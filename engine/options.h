@@ -41,6 +41,11 @@ struct EventLogOptions {
   // Default: 10000
   size_t max_pending_appends = 10000;
 
+  // Most bytes of events waiting to be committed; past it AppendAsync fails
+  // with RESOURCE_EXHAUSTED (one append is always accepted when none wait).
+  // Default: 256 MiB
+  size_t max_pending_bytes = 256 << 20;
+
   // Most events the writer thread commits in one WriteBatch (group commit).
   // A single append larger than this still commits alone.
   // Default: 2000

@@ -156,10 +156,23 @@ class CaseProjection::Applier {
     request.max_count = static_cast<uint32_t>(options_.chunk_events);
     ASSIGN_OR_RETURN(engine::ReadPage page, log_->ReadAll(request));
     if (page.events.empty()) return 0;
+    const v1::ProjectionCheckpoint committed = checkpoint_;
+    absl::Status status;
     for (const v1::Event& event : page.events) {
-      RETURN_IF_ERROR(ApplyOne(event));
+      status = ApplyOne(event);
+      if (!status.ok()) break;
     }
-    RETURN_IF_ERROR(Commit());
+    if (status.ok()) status = Commit();
+    if (!status.ok()) {
+      // Nothing of the chunk was written: forget it, so that a retry starts
+      // again after the last committed checkpoint (no event skipped).
+      checkpoint_ = committed;
+      cache_.clear();
+      dirty_.clear();
+      pending_timeline_.clear();
+      pending_workers_.clear();
+      return status;
+    }
     return page.events.size();
   }
 
@@ -520,9 +533,17 @@ absl::Status CaseProjection::SwapIn(std::unique_ptr<Applier> rebuilt) {
     absl::MutexLock lock(&mu_);
     target = position_;
   }
+  // On failure the rebuilt generation is dropped and the old one serves on.
+  const auto abandon = [&](absl::Status status) {
+    rebuilt->generation()->MarkObsolete();
+    absl::MutexLock lock(&mu_);
+    rebuilding_ = false;
+    return status;
+  };
   while (rebuilt->position() < target) {
-    ASSIGN_OR_RETURN(size_t applied, rebuilt->Step());
-    if (applied == 0) break;
+    absl::StatusOr<size_t> applied = rebuilt->Step();
+    if (!applied.ok()) return abandon(applied.status());
+    if (*applied == 0) break;
   }
   const std::string name =
       fs::path(rebuilt->generation()->path()).filename().string();
@@ -531,12 +552,14 @@ absl::Status CaseProjection::SwapIn(std::unique_ptr<Applier> rebuilt) {
     std::ofstream out(dir / "CURRENT.tmp", std::ios::trunc);
     out << name << "\n";
     if (!out.flush()) {
-      return absl::UnavailableError("rebuild: cannot write CURRENT");
+      return abandon(absl::UnavailableError("rebuild: cannot write CURRENT"));
     }
   }
   std::error_code ec;
   fs::rename(dir / "CURRENT.tmp", dir / kCurrentFile, ec);
-  if (ec) return absl::UnavailableError("rebuild: cannot write CURRENT");
+  if (ec) {
+    return abandon(absl::UnavailableError("rebuild: cannot write CURRENT"));
+  }
   std::unique_ptr<Applier> old;
   {
     absl::MutexLock lock(&mu_);

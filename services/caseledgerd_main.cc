@@ -99,6 +99,20 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"max_receive_bytes",
+                                        absl::GetFlag(FLAGS_max_receive_bytes)},
+        {"max_concurrent_streams", absl::GetFlag(FLAGS_max_concurrent_streams)},
+        {"workers", absl::GetFlag(FLAGS_workers)},
+        {"max_events_per_append", absl::GetFlag(FLAGS_max_events_per_append)},
+        {"max_event_bytes", absl::GetFlag(FLAGS_max_event_bytes)},
+        {"max_subscriptions", absl::GetFlag(FLAGS_max_subscriptions)},
+        {"max_wait_seconds", absl::GetFlag(FLAGS_max_wait_seconds)}}) {
+    if (value <= 0) {
+      Log(LogLevel::kError, "limits must be positive", {{"flag", name}});
+      return 2;
+    }
+  }
   ServerOptions options;
   options.data_dir = Pick("data_dir", FLAGS_data_dir, config.has_data_dir(),
                           config.data_dir());
@@ -136,7 +150,8 @@ int Main(int argc, char** argv) {
       options.max_concurrent_streams <= 0 ||
       options.log.max_events_per_append == 0 ||
       options.log.max_event_bytes == 0 ||
-      options.limits.max_subscriptions <= 0) {
+      options.limits.max_subscriptions <= 0 ||
+      options.limits.max_wait <= absl::ZeroDuration()) {
     Log(LogLevel::kError, "limits must be positive");
     return 2;
   }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -68,10 +69,16 @@ absl::Status AwaitProjection(const ServiceDeps& deps,
     return absl::InvalidArgumentError(
         "min_position: beyond the end of the log");
   }
-  if (!deps.projection->WaitForPosition(position,
-                                        WaitDeadline(context, deps.limits))) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "projections have not reached position ", position, " yet"));
+  const absl::Time deadline = WaitDeadline(context, deps.limits);
+  // Wait in short slices so that a cancelled call (client cancel, deadline,
+  // server shutdown) frees its worker promptly.
+  while (!deps.projection->WaitForPosition(
+      position, std::min(deadline, absl::Now() + absl::Milliseconds(100)))) {
+    if (context->IsCancelled()) return absl::CancelledError("cancelled");
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "projections have not reached position ", position, " yet"));
+    }
   }
   return absl::OkStatus();
 }
@@ -252,10 +259,12 @@ grpc::ServerUnaryReactor* AuditService::Verify(
     grpc::CallbackServerContext* context, const v1::VerifyRequest* request,
     v1::VerifyResponse* response) {
   ServiceDeps deps = deps_;
-  return RunBlocking(deps_, context, [deps, request, response]() {
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
     const uint64_t log_position = deps.log->LastPosition();
     absl::StatusOr<engine::VerifyReport> report =
-        request->case_id().empty() ? deps.log->VerifyAll()
+        request->case_id().empty() ? deps.log->VerifyAll([context](uint64_t) {
+          return !context->IsCancelled();  // deadline, cancel, shutdown
+        })
                                    : deps.log->VerifyCase(request->case_id());
     RETURN_IF_ERROR(report.status());
     response->set_ok(report->ok);
@@ -430,15 +439,27 @@ grpc::ServerUnaryReactor* OperationsService::Backup(
     v1::BackupResponse* response) {
   ServiceDeps deps = deps_;
   return RunBlocking(deps_, context, [deps, request, response]() {
-    if (request->directory().empty()) {
-      return absl::InvalidArgumentError("directory: required");
+    // A plain name under the backup directory: no paths, so a caller cannot
+    // write the log anywhere else on the server.
+    const std::string& name = request->directory();
+    const bool plain =
+        !name.empty() && name.size() <= 128 && name != "." && name != ".." &&
+        std::all_of(name.begin(), name.end(), [](char c) {
+          return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                 c == '.' || c == '_' || c == '-';
+        });
+    if (!plain) {
+      return absl::InvalidArgumentError(
+          "directory: a plain name of [A-Za-z0-9._-] (it is created under "
+          "the server's backup directory)");
     }
-    std::filesystem::path target(request->directory());
-    if (target.is_relative()) {
-      target = std::filesystem::path(deps.limits.backup_dir) / target;
-    }
+    const std::filesystem::path target =
+        std::filesystem::path(deps.limits.backup_dir) / name;
     std::error_code ec;
-    std::filesystem::create_directories(target.parent_path(), ec);
+    std::filesystem::create_directories(deps.limits.backup_dir, ec);
+    std::filesystem::permissions(deps.limits.backup_dir,
+                                 std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
     ASSIGN_OR_RETURN(uint64_t position, deps.log->Backup(target.string()));
     response->set_directory(target.string());
     response->set_position(position);
@@ -713,8 +734,11 @@ SubscriptionsService::Subscribe(grpc::CallbackServerContext* context,
   }
   if (!deps_.hub->Acquire()) {
     return new RejectedReactor(
-        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                     "too many subscriptions; retry later"));
+        deps_.hub->shutting_down()
+            ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                           "server shutting down")
+            : grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                           "too many subscriptions; retry later"));
   }
   return new SubscribeReactor(deps_, *request);
 }

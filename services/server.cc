@@ -15,10 +15,17 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     const ServerOptions& options) {
   std::unique_ptr<LedgerServer> server(new LedgerServer());
   std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
+  const bool created =
+      std::filesystem::create_directories(options.data_dir, ec);
   if (ec) {
     return absl::FailedPreconditionError(
         "data_dir: cannot create the directory");
+  }
+  // Case records: a new data directory is readable by its owner only.
+  if (created) {
+    std::filesystem::permissions(options.data_dir,
+                                 std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
   }
   engine::EventLogOptions log_options = options.log;
   log_options.path = (std::filesystem::path(options.data_dir) / "log").string();

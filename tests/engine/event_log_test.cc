@@ -789,6 +789,51 @@ TEST_F(EventLogTest, CloseCompletesQueuedAsyncAppendsDurably) {
   EXPECT_EQ(acknowledged.size(), 100u);
 }
 
+TEST_F(EventLogTest, VerifyAllIsConsistentWhileAppendsRun) {
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_OK(log_->Append(Request("c" + std::to_string(i % 5),
+                                   ExpectedVersion::Any(), {MakeNoteEvent()})));
+  }
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop; ++i) {
+      ASSERT_OK(
+          log_->Append(Request("c" + std::to_string(i % 5),
+                               ExpectedVersion::Any(), {MakeNoteEvent()})));
+    }
+  });
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_OK_AND_ASSIGN(VerifyReport report, log_->VerifyAll());
+    EXPECT_TRUE(report.ok) << "round " << round << ": " << report.problem;
+    EXPECT_GE(report.events_checked, 50u);
+  }
+  stop = true;
+  writer.join();
+}
+
+TEST_F(EventLogTest, VerifyAllStopsWhenProgressSaysSo) {
+  // Progress is reported every 10000 events.
+  for (int i = 0; i < 101; ++i) {
+    std::vector<v1::Event> events;
+    for (int j = 0; j < 100; ++j) events.push_back(MakeNoteEvent());
+    AppendRequest request =
+        Request("c" + std::to_string(i), ExpectedVersion::Any(), events);
+    ASSERT_OK(log_->Append(request));
+  }
+  EXPECT_THAT(log_->VerifyAll([](uint64_t) { return false; }),
+              StatusIs(absl::StatusCode::kCancelled));
+}
+
+TEST_F(EventLogTest, OneAppendIsAdmittedUnderATinyByteBudget) {
+  Close();
+  EventLogOptions options = Options();
+  options.max_pending_bytes = 1;  // only one append may wait at a time
+  ASSERT_OK_AND_ASSIGN(log_, EventLog::Open(options));
+  // A single append is always admitted.
+  ASSERT_OK(
+      log_->Append(Request("c1", ExpectedVersion::Any(), {MakeNoteEvent()})));
+}
+
 TEST_F(EventLogTest, BackupIsAConsistentLogOfItsOwn) {
   for (int i = 0; i < 20; ++i) {
     ASSERT_OK(log_->Append(Request("c" + std::to_string(i % 3),

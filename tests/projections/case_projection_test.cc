@@ -332,6 +332,27 @@ TEST_F(CaseProjectionTest, StoreAheadOfARestoredLogIsRebuilt) {
   EXPECT_EQ(plan.goals(1).statement(), "Written after the restore");
 }
 
+TEST_F(CaseProjectionTest, AFailedChunkIsRetriedNotSkipped) {
+  v1::Event goal = MakeGoalSetEvent("g1", "Original statement");
+  v1::EventPayload fixed;
+  fixed.mutable_goal_set()->set_goal_id("g1");
+  fixed.mutable_goal_set()->set_statement("Corrected statement");
+  Append("c1", {goal});
+  Append("c1", {Corrected(goal.envelope().event_id(), fixed), MakeNoteEvent()});
+  // The correction refolds the case from the log; a damaged case index makes
+  // that fail.
+  log_.reset();
+  ASSERT_OK(
+      ::caseledger::testing::RemoveCaseIndexEntry(dir_.Sub("log"), "c1", 1));
+  OpenLog();
+  auto projection = OpenProjection("p");
+  EXPECT_THAT(projection->CatchUp(), StatusIs(absl::StatusCode::kDataLoss));
+  // A retry fails the same way: the failed chunk was not half-applied and
+  // its events were not skipped.
+  EXPECT_THAT(projection->CatchUp(), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_EQ(projection->Position(), 0u);
+}
+
 TEST_F(CaseProjectionTest, MetricsAreStampedAndSmallGroupsSuppressed) {
   for (int c = 0; c < 7; ++c) {
     Append("m" + std::to_string(c),

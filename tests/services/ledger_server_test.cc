@@ -956,20 +956,20 @@ TEST_F(LedgerServerTest, RebuildStatusPolledUntilDone) {
   EXPECT_EQ(plan.plan().version(), 2u);
 }
 
-TEST_F(LedgerServerTest, BackupToARelativeDirectoryOpensAsALog) {
+TEST_F(LedgerServerTest, BackupToANamedDirectoryOpensAsALog) {
   v1::Event goal = MakeGoalSetEvent("g1", "Walk daily");
   MustAppend("c1", {Opened("p", "cm"), goal});
   const v1::AppendEventsResponse r = MustAppend("c2", {Opened("p", "cm")});
 
   v1::BackupRequest request;
-  request.set_directory("nightly/snap-1");
+  request.set_directory("snap-1");
   v1::BackupResponse response;
   {
     grpc::ClientContext context;
     SetDeadline(&context);
     ASSERT_GRPC_OK(operations_->Backup(&context, request, &response));
   }
-  EXPECT_EQ(response.directory(), data_dir() + "/backups/nightly/snap-1");
+  EXPECT_EQ(response.directory(), data_dir() + "/backups/snap-1");
   EXPECT_GE(response.position(), r.commit_position());
 
   {
@@ -993,6 +993,18 @@ TEST_F(LedgerServerTest, BackupToARelativeDirectoryOpensAsALog) {
   SetDeadline(&again);
   EXPECT_THAT(operations_->Backup(&again, request, &response),
               GrpcCodeIs(grpc::StatusCode::FAILED_PRECONDITION));
+  // Only plain names: a caller cannot place the log elsewhere on the server.
+  for (const char* outside :
+       {"nightly/snap-2", "../escaped", "/tmp/escaped", "..", "."}) {
+    v1::BackupRequest bad;
+    bad.set_directory(outside);
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    const grpc::Status status = operations_->Backup(&context, bad, &response);
+    EXPECT_THAT(status, GrpcCodeIs(grpc::StatusCode::INVALID_ARGUMENT))
+        << outside;
+    EXPECT_THAT(status.error_message(), StartsWith("directory")) << outside;
+  }
   request.clear_directory();
   grpc::ClientContext empty;
   SetDeadline(&empty);

@@ -95,4 +95,38 @@ absl::Status AppendUnknownTypeEvent(const std::string& db_path,
   return status;
 }
 
+absl::Status RemoveCaseIndexEntry(const std::string& db_path,
+                                  const std::string& case_id,
+                                  uint64_t version) {
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_path, &names)
+           .ok()) {
+    return absl::FailedPreconditionError("no log at path");
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& name : names) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(rocksdb::DBOptions(), db_path, descriptors, &handles,
+                         &raw)
+           .ok()) {
+    return absl::FailedPreconditionError("cannot open log");
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  absl::Status status = absl::NotFoundError("no case_index family");
+  for (auto* h : handles) {
+    if (h->GetName() != keys::kCaseIndexCf) continue;
+    status = db->Delete(rocksdb::WriteOptions(), h,
+                        keys::CaseIndexKey(case_id, version))
+                     .ok()
+                 ? absl::OkStatus()
+                 : absl::InternalError("delete failed");
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  db->Close();
+  return status;
+}
+
 }  // namespace caseledger::testing

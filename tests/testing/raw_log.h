@@ -5,6 +5,7 @@
 // create situations the API refuses (e.g. an event of a type from a newer
 // schema). Follows engine/STORAGE_FORMAT.md exactly, so the result verifies.
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -18,6 +19,11 @@ namespace caseledger::testing {
 absl::Status AppendUnknownTypeEvent(const std::string& db_path,
                                     const std::string& case_id,
                                     const std::string& event_type);
+
+// Deletes the case_index entry of (case_id, version), as a damaged index
+// would look. REQUIRES: no EventLog has `db_path` open.
+absl::Status RemoveCaseIndexEntry(const std::string& db_path,
+                                  const std::string& case_id, uint64_t version);
 
 }  // namespace caseledger::testing
 
