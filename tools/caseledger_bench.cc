@@ -166,6 +166,10 @@ namespace caseledger::bench {
 namespace {
 
 namespace fs = std::filesystem;
+// caseledger::v1 (the API) for the unqualified v1:: below, not
+// caseledger::bench::v1 (the echo proto of the server mode: echo_pb).
+namespace v1 = ::caseledger::v1;
+namespace echo_pb = ::caseledger::bench::v1;
 
 // Cases each writer cycles over.
 constexpr int kCasesPerWriter = 100;
@@ -295,6 +299,9 @@ struct RunResult {
   absl::Duration elapsed;
   absl::Duration p50;
   absl::Duration p99;
+  // CPU time of the whole process (all threads, user + system) over
+  // `elapsed`.
+  absl::Duration cpu;
 
   double AppendsPerSecond() const {
     return appends / absl::ToDoubleSeconds(elapsed);
@@ -303,6 +310,15 @@ struct RunResult {
     return events / absl::ToDoubleSeconds(elapsed);
   }
 };
+
+// CPU time used so far by the whole process (all threads).
+absl::Duration ProcessCpu() {
+  timespec ts{};
+  if (::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) {
+    return absl::ZeroDuration();
+  }
+  return absl::DurationFromTimespec(ts);
+}
 
 // One timed operation of writer `writer`: performs one append (or batch),
 // stores the time it took in `*latency` (excluding the preparation of its
@@ -351,11 +367,13 @@ absl::StatusOr<RunResult> RunWriters(int writers, int events_per_op,
     });
   }
 
+  const absl::Duration cpu0 = ProcessCpu();
   const absl::Time t0 = absl::Now();
   deadline = t0 + limits.duration;  // published by Notify()
   start.Notify();
   for (std::thread& thread : threads) thread.join();
   const absl::Time t1 = absl::Now();
+  const absl::Duration cpu1 = ProcessCpu();
   if (!first_error.ok()) return first_error;
 
   std::vector<absl::Duration> all;
@@ -366,6 +384,7 @@ absl::StatusOr<RunResult> RunWriters(int writers, int events_per_op,
   result.appends = static_cast<int64_t>(all.size());
   result.events = result.appends * events_per_op;
   result.elapsed = t1 - t0;
+  result.cpu = cpu1 - cpu0;
   result.p50 = Percentile(all, 0.50);
   result.p99 = Percentile(all, 0.99);
   return result;
@@ -1225,27 +1244,927 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
   return out;
 }
 
+// ---------------------------------------------------------------------------
+// Server mode
+// ---------------------------------------------------------------------------
+
+// Targets the server mode reports against (from the issue).
+constexpr int kTargetRatioClients = 16;
+constexpr double kTargetAppendEchoRatio = 0.6;
+constexpr double kTargetCatchUpEventsPerSec = 100000;
+// Deadline of every measured unary call: a stuck server fails the run
+// instead of hanging the benchmark.
+constexpr absl::Duration kCallDeadline = absl::Seconds(30);
+// Bound on connecting a client channel, and on the in-process projections'
+// catch-up before the subscription runs.
+constexpr absl::Duration kConnectBound = absl::Seconds(10);
+constexpr absl::Duration kProjectionBound = absl::Minutes(10);
+// Grace of the in-process servers' shutdown.
+constexpr absl::Duration kShutdownGrace = absl::Seconds(5);
+
+// The server mode's flags, checked.
+struct ServerConfig {
+  AppendConfig calls;  // seconds, ops, payload, writers, batches
+  std::string server;  // empty: an in-process caseledgerd
+  int64_t sub_events;  // 0: no subscription catch-up
+  int sub_max_batch;
+  absl::Duration sub_bound;
+  uint64_t seed;
+  int load_threads;
+};
+
+// OK if `address` is HOST:PORT (or [HOST]:PORT) with a loopback HOST: an
+// IPv4 address in 127.0.0.0/8, ::1, or "localhost" if all of its addresses
+// are loopback. Other names are refused without being resolved.
+absl::Status CheckLoopbackAddress(const std::string& address) {
+  const auto refuse = [&](const std::string& why) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--server \"", address, "\": ", why,
+        " (loopback only: localhost, 127.0.0.0/8 or [::1], with a port)"));
+  };
+  std::string host, port_text;
+  if (!address.empty() && address[0] == '[') {
+    const size_t close = address.find(']');
+    if (close == std::string::npos || close + 1 >= address.size() ||
+        address[close + 1] != ':') {
+      return refuse("not [HOST]:PORT");
+    }
+    host = address.substr(1, close - 1);
+    port_text = address.substr(close + 2);
+  } else {
+    const size_t colon = address.find(':');
+    if (colon == std::string::npos || address.rfind(':') != colon) {
+      return refuse("not HOST:PORT");
+    }
+    host = address.substr(0, colon);
+    port_text = address.substr(colon + 1);
+  }
+  int port = 0;
+  if (!absl::SimpleAtoi(port_text, &port) || port < 1 || port > 65535) {
+    return refuse("bad port");
+  }
+  in_addr v4;
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    if ((ntohl(v4.s_addr) >> 24) == 127) return absl::OkStatus();
+    return refuse("not a loopback address");
+  }
+  in6_addr v6;
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return absl::OkStatus();
+    return refuse("not a loopback address");
+  }
+  if (host != "localhost") return refuse("not a loopback address");
+  // Every address of localhost must be loopback.
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) {
+    return refuse("cannot resolve localhost");
+  }
+  bool all_loopback = found != nullptr;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+      all_loopback &= (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (a->ai_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+      all_loopback &= IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) != 0;
+    } else {
+      all_loopback = false;
+    }
+  }
+  ::freeaddrinfo(found);
+  if (!all_loopback) return refuse("resolves to a non-loopback address");
+  return absl::OkStatus();
+}
+
+ServerConfig CheckServerFlags() {
+  ServerConfig config;
+  config.calls = CheckAppendFlags();
+  config.server = absl::GetFlag(FLAGS_server);
+  config.sub_events = absl::GetFlag(FLAGS_sub_events);
+  config.sub_max_batch = absl::GetFlag(FLAGS_sub_max_batch);
+  const double sub_seconds = absl::GetFlag(FLAGS_sub_seconds);
+  config.seed = absl::GetFlag(FLAGS_seed);
+  config.load_threads = absl::GetFlag(FLAGS_load_threads);
+  if (!config.server.empty()) {
+    CheckOk(CheckLoopbackAddress(config.server), "bad flag");
+  }
+  if (config.sub_events < 0 || config.sub_events > 100'000'000) {
+    Fail("--sub_events must be in [0, 100000000]");
+  }
+  if (config.sub_max_batch < 1 || config.sub_max_batch > 1000) {
+    Fail("--sub_max_batch must be in [1, 1000]");
+  }
+  if (!(sub_seconds > 0) || sub_seconds > 3600) {
+    Fail("--sub_seconds must be in (0, 3600]");
+  }
+  config.sub_bound = absl::Seconds(sub_seconds);
+  if (config.load_threads < 1 || config.load_threads > 64) {
+    Fail("--load_threads must be in [1, 64]");
+  }
+  return config;
+}
+
+// The 1, 5 and 15 minute load averages as "a b c" (for the conditions:
+// other processes on the machine compete for its CPUs); "?" if unknown.
+std::string LoadAverage() {
+  double load[3];
+  if (::getloadavg(load, 3) != 3) return "?";
+  return absl::StrFormat("%.2f %.2f %.2f", load[0], load[1], load[2]);
+}
+
+absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat(what, ": ", status.error_message()));
+}
+
+// A client channel to `target` with a TCP connection of its own: without
+// the local subchannel pool, channels with equal arguments share one
+// connection. Waits until it is connected.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectClient(
+    const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(
+          absl::ToChronoTime(absl::Now() + kConnectBound))) {
+    return absl::UnavailableError(absl::StrCat("cannot connect to ", target));
+  }
+  return channel;
+}
+
+// The bare echo: answers every call with its request, inline on gRPC's
+// callback thread.
+class EchoService final : public echo_pb::Echo::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const echo_pb::EchoMessage* request,
+                                 echo_pb::EchoMessage* response) override {
+    response->set_data(request->data());
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+// The echo server, built with the server options LedgerServer uses.
+struct EchoServer {
+  EchoService service;
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+};
+
+std::unique_ptr<EchoServer> StartEchoServer() {
+  auto echo = std::make_unique<EchoServer>();
+  const services::ServerOptions defaults;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &echo->port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(defaults.max_receive_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             defaults.max_concurrent_streams);
+  builder.RegisterService(&echo->service);
+  echo->server = builder.BuildAndStart();
+  if (echo->server == nullptr || echo->port == 0) {
+    Fail("echo server: cannot listen on 127.0.0.1:0");
+  }
+  return echo;
+}
+
+// A 1..`events`-event AppendEventsRequest as client `writer` sends it: the
+// append mode's events, ExpectedVersion any.
+v1::AppendEventsRequest MakeAppendEventsRequest(const v1::EventPayload& payload,
+                                                int events, int writer) {
+  v1::AppendEventsRequest request;
+  request.mutable_expected()->set_any(true);
+  for (int e = 0; e < events; ++e) {
+    *request.add_events() = MakeEvent(payload, writer);
+  }
+  return request;
+}
+
+// Case `c` of client `w`; `prefix` names the benchmark process (random)
+// and the configuration run: fresh cases per configuration and run, also on
+// a server that outlives the benchmark.
+std::string ServerCaseId(const std::string& prefix, int w, int c) {
+  return absl::StrFormat("%s-w%d-c%d", prefix, w, c);
+}
+
+// Gives each event of `request` a fresh event id (and note id, keeping the
+// size) and occurred_at, as the append mode does.
+void RefreshEvents(v1::AppendEventsRequest* request) {
+  const absl::Time now = absl::Now();
+  for (v1::Event& event : *request->mutable_events()) {
+    std::string id = engine::NewEventId();
+    event.mutable_payload()->mutable_note_recorded()->set_note_id(id);
+    event.mutable_envelope()->set_event_id(std::move(id));
+    SetTimestamp(now, event.mutable_envelope()->mutable_occurred_at());
+  }
+}
+
+// Calls AppendEvents on `target` from `writers` client threads, each with
+// its own channel, `batch` events per call, cycling over its own
+// kCasesPerWriter cases. One unmeasured warm-up call per client first.
+absl::StatusOr<RunResult> RunGrpcAppends(const std::string& target,
+                                         const std::string& case_prefix,
+                                         int writers, int batch,
+                                         const Limits& limits,
+                                         const v1::EventPayload& payload) {
+  struct Client {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<v1::CaseWriter::Stub> stub;
+    v1::AppendEventsRequest request;
+    std::vector<std::string> case_ids;
+    int64_t next = 0;
+  };
+  std::vector<Client> clients(writers);
+  for (int w = 0; w < writers; ++w) {
+    Client& client = clients[w];
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        ConnectClient(target);
+    if (!channel.ok()) return channel.status();
+    client.channel = *std::move(channel);
+    client.stub = v1::CaseWriter::NewStub(client.channel);
+    client.request = MakeAppendEventsRequest(payload, batch, w);
+    for (int c = 0; c < kCasesPerWriter; ++c) {
+      client.case_ids.push_back(ServerCaseId(case_prefix, w, c));
+    }
+  }
+  const Operation append = [&](int w, absl::Duration* latency) {
+    Client& client = clients[w];
+    client.request.set_case_id(
+        client.case_ids[client.next++ % kCasesPerWriter]);
+    RefreshEvents(&client.request);
+    v1::AppendEventsResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
+    const absl::Time begin = absl::Now();
+    const grpc::Status status =
+        client.stub->AppendEvents(&context, client.request, &response);
+    *latency = absl::Now() - begin;
+    if (!status.ok()) return FromGrpc(status, "AppendEvents");
+    if (response.replayed()) {
+      return absl::InternalError("append unexpectedly replayed");
+    }
+    if (response.last_version() + 1 - response.first_version() !=
+        static_cast<uint64_t>(batch)) {
+      return absl::InternalError(absl::StrCat(
+          "AppendEvents: versions ", response.first_version(), "..",
+          response.last_version(), " for ", batch, " events"));
+    }
+    return absl::OkStatus();
+  };
+  for (int w = 0; w < writers; ++w) {
+    absl::Duration ignored;
+    if (absl::Status s = append(w, &ignored); !s.ok()) return s;
+  }
+  return RunWriters(writers, batch, limits, append);
+}
+
+// Calls Echo on `target` from `writers` client threads, each with its own
+// channel, with `message`. One unmeasured warm-up call per client first.
+absl::StatusOr<RunResult> RunGrpcEcho(const std::string& target, int writers,
+                                      const Limits& limits,
+                                      const echo_pb::EchoMessage& message) {
+  struct Client {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<echo_pb::Echo::Stub> stub;
+  };
+  std::vector<Client> clients(writers);
+  for (Client& client : clients) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        ConnectClient(target);
+    if (!channel.ok()) return channel.status();
+    client.channel = *std::move(channel);
+    client.stub = echo_pb::Echo::NewStub(client.channel);
+  }
+  const Operation echo = [&](int w, absl::Duration* latency) {
+    echo_pb::EchoMessage response;
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
+    const absl::Time begin = absl::Now();
+    const grpc::Status status =
+        clients[w].stub->Echo(&context, message, &response);
+    *latency = absl::Now() - begin;
+    if (!status.ok()) return FromGrpc(status, "Echo");
+    if (response.data().size() != message.data().size()) {
+      return absl::InternalError("Echo: reply of another size");
+    }
+    return absl::OkStatus();
+  };
+  for (int w = 0; w < writers; ++w) {
+    absl::Duration ignored;
+    if (absl::Status s = echo(w, &ignored); !s.ok()) return s;
+  }
+  return RunWriters(writers, 1, limits, echo);
+}
+
+// An EchoMessage whose serialized size is `target_bytes` (or the nearest
+// size the encoding allows).
+echo_pb::EchoMessage MakeEchoMessage(size_t target_bytes) {
+  echo_pb::EchoMessage message;
+  size_t n = target_bytes;
+  for (int i = 0; i < 4; ++i) {
+    message.set_data(std::string(n, 'x'));
+    const size_t size = message.ByteSizeLong();
+    if (size == target_bytes) break;
+    if (size > target_bytes) {
+      const size_t over = size - target_bytes;
+      n = over < n ? n - over : 0;
+    } else {
+      n += target_bytes - size;
+    }
+  }
+  return message;
+}
+
+// One subscription catch-up run.
+struct CatchUpRun {
+  uint64_t events = 0;
+  uint64_t messages = 0;
+  absl::Duration elapsed;        // call start to the caught_up message
+  absl::Duration first_message;  // call start to the first message
+  bool caught_up = false;
+
+  double Rate() const { return events / absl::ToDoubleSeconds(elapsed); }
+};
+
+// Subscribes to `target` from position 1 and reads until caught_up (or
+// `bound`), checking that positions run 1, 2, 3, ... without a gap; then
+// cancels the stream. `log_events` is the log's size: a caught-up run must
+// have delivered exactly that many events.
+absl::StatusOr<CatchUpRun> RunCatchUp(const std::string& target,
+                                      uint64_t log_events, int max_batch,
+                                      absl::Duration bound) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      ConnectClient(target);
+  if (!channel.ok()) return channel.status();
+  std::unique_ptr<v1::Subscriptions::Stub> stub =
+      v1::Subscriptions::NewStub(*channel);
+  v1::SubscribeRequest request;
+  request.set_from_position(1);
+  request.set_max_batch(static_cast<uint32_t>(max_batch));
+  v1::SubscribeResponse response;
+  grpc::ClientContext context;
+  CatchUpRun run;
+  absl::Status problem;
+  uint64_t next = 1;
+  const absl::Time t0 = absl::Now();
+  context.set_deadline(absl::ToChronoTime(t0 + bound));
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub->Subscribe(&context, request);
+  while (reader->Read(&response)) {
+    if (run.messages++ == 0) run.first_message = absl::Now() - t0;
+    for (const v1::Event& event : response.events()) {
+      if (event.envelope().global_position() != next) {
+        problem = absl::InternalError(absl::StrCat(
+            "Subscribe: position ", event.envelope().global_position(),
+            " where ", next, " was due"));
+        break;
+      }
+      ++next;
+    }
+    if (!problem.ok()) break;
+    run.events += static_cast<uint64_t>(response.events_size());
+    if (response.caught_up()) {
+      run.caught_up = true;
+      break;
+    }
+  }
+  run.elapsed = absl::Now() - t0;
+  context.TryCancel();
+  const grpc::Status status = reader->Finish();
+  if (!problem.ok()) return problem;
+  if (!run.caught_up &&
+      status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return FromGrpc(status, "Subscribe");
+  }
+  if (run.caught_up && run.events != log_events) {
+    return absl::InternalError(absl::StrCat(
+        "Subscribe: caught up after ", run.events, " events of ", log_events));
+  }
+  return run;
+}
+
+// Starts an in-process caseledgerd on 127.0.0.1 port 0 in `data_dir`.
+std::unique_ptr<services::LedgerServer> StartLedgerServer(
+    const std::string& data_dir, bool sync) {
+  services::ServerOptions options;
+  options.data_dir = data_dir;
+  options.listen = "127.0.0.1:0";
+  options.log.sync = sync;
+  absl::StatusOr<std::unique_ptr<services::LedgerServer>> server =
+      services::LedgerServer::Start(options);
+  CheckOk(server.status(), absl::StrCat("start caseledgerd in ", data_dir));
+  return *std::move(server);
+}
+
+void RemoveDir(const std::string& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) Fail(absl::StrCat("remove ", dir, ": ", ec.message()));
+}
+
+// The median over `row`'s runs of the process CPU time per call, in
+// microseconds.
+double CpuUsPerCall(const Row& row) {
+  std::vector<double> v;
+  for (const RunResult& r : row.runs) {
+    v.push_back(absl::ToDoubleMicroseconds(r.cpu) /
+                static_cast<double>(std::max<int64_t>(r.appends, 1)));
+  }
+  return Median(v);
+}
+
+// The JSON object of a row of calls: medians and runs.
+std::string CallRowJson(const Row& row) {
+  std::string out = absl::StrCat(
+      "{\"writers\":", row.writers,
+      ",\"events_per_call\":", row.events_per_append,
+      ",\"calls_per_sec\":", JsonNumber(row.MedianAppendsPerSecond()),
+      ",\"events_per_sec\":", JsonNumber(row.MedianEventsPerSecond()),
+      ",\"p50_ms\":", JsonNumber(row.MedianP50Ms()),
+      ",\"p99_ms\":", JsonNumber(row.MedianP99Ms()),
+      ",\"process_cpu_us_per_call\":", JsonNumber(CpuUsPerCall(row)),
+      ",\"runs\":[");
+  for (size_t j = 0; j < row.runs.size(); ++j) {
+    const RunResult& r = row.runs[j];
+    if (j > 0) out += ",";
+    absl::StrAppend(
+        &out, "{\"calls\":", r.appends, ",\"events\":", r.events,
+        ",\"process_cpu_seconds\":", JsonNumber(absl::ToDoubleSeconds(r.cpu)),
+        ",\"seconds\":", JsonNumber(absl::ToDoubleSeconds(r.elapsed)),
+        ",\"calls_per_sec\":", JsonNumber(r.AppendsPerSecond()),
+        ",\"events_per_sec\":", JsonNumber(r.EventsPerSecond()),
+        ",\"p50_ms\":", JsonNumber(absl::ToDoubleMilliseconds(r.p50)),
+        ",\"p99_ms\":", JsonNumber(absl::ToDoubleMilliseconds(r.p99)), "}");
+  }
+  return out + "]}";
+}
+
+// The server mode: prints its conditions and tables to `human` and returns
+// its JSON object.
+std::string RunServerMode(const ServerConfig& config, int runs,
+                          std::FILE* human) {
+  const AppendConfig& calls = config.calls;
+  Limits limits;
+  if (calls.seconds > 0) limits.duration = absl::Seconds(calls.seconds);
+  limits.max_ops = calls.ops;
+  const bool external = !config.server.empty();
+  const bool sync = absl::GetFlag(FLAGS_sync);
+  // Random per process: case ids of this benchmark never meet older ones.
+  const std::string session =
+      absl::StrCat("sb", engine::NewEventId().substr(0, 8));
+
+  const v1::EventPayload payload = MakeNotePayload(calls.payload_bytes);
+  const size_t payload_bytes = payload.ByteSizeLong();
+  const size_t event_bytes = MakeEvent(payload, 0).ByteSizeLong();
+  v1::AppendEventsRequest sample = MakeAppendEventsRequest(payload, 1, 0);
+  sample.set_case_id(ServerCaseId(absl::StrCat(session, "-r1-b1"), 0, 0));
+  const size_t request_bytes = sample.ByteSizeLong();
+  const echo_pb::EchoMessage echo_message = MakeEchoMessage(request_bytes);
+  const size_t echo_bytes = echo_message.ByteSizeLong();
+
+  // Setup of the catch-up (before the conditions, which report it).
+  const std::string sub_dir = (fs::path(g_data_root) / "server-sub").string();
+  ProjectionSetup sub;
+  if (config.sub_events > 0) {
+    ProjectionConfig load;
+    load.events = config.sub_events;
+    load.seed = config.seed;
+    load.load_threads = config.load_threads;
+    std::fprintf(stderr,
+                 "  setup: generating a caseload of >= %lld events (seed "
+                 "%llu) for the subscription catch-up...\n",
+                 static_cast<long long>(config.sub_events),
+                 static_cast<unsigned long long>(config.seed));
+    std::error_code ec;
+    fs::create_directories(sub_dir, ec);
+    if (ec) Fail(absl::StrCat("create ", sub_dir, ": ", ec.message()));
+    absl::StatusOr<ProjectionSetup> loaded =
+        SetupCaseload(load, (fs::path(sub_dir) / "log").string());
+    CheckOk(loaded.status(), "subscription caseload setup");
+    sub = *std::move(loaded);
+  }
+
+  const unsigned nproc = std::thread::hardware_concurrency();
+  const services::ServerOptions server_defaults;
+  std::fprintf(human, "caseledger_bench: server\n");
+  std::fprintf(human,
+               "  machine:        nproc %u (clients and in-process "
+               "servers share these CPUs)\n",
+               nproc);
+  if (external) {
+    std::fprintf(human,
+                 "  appends to:     running server %s (its own sync and "
+                 "options; not known to the benchmark)\n",
+                 config.server.c_str());
+  } else {
+    std::fprintf(
+        human,
+        "  appends to:     in-process caseledgerd (LedgerServer), "
+        "127.0.0.1 port 0, fresh data dir, sync %s, %d executor workers, "
+        "max_concurrent_streams %d; its projections follow the log as in "
+        "caseledgerd\n",
+        sync ? "on (durable appends)" : "OFF (not durable)",
+        server_defaults.workers, server_defaults.max_concurrent_streams);
+  }
+  std::fprintf(human,
+               "  echo ceiling:   in-process callback-API Echo server "
+               "(tools/bench/echo.proto), 127.0.0.1 port 0, same server "
+               "options; replies with the request\n");
+  std::fprintf(human,
+               "  payload:        %zu bytes (NoteRecorded); event %zu bytes; "
+               "1-event AppendEventsRequest %zu bytes; EchoMessage %zu bytes "
+               "each way\n",
+               payload_bytes, event_bytes, request_bytes, echo_bytes);
+  std::fprintf(
+      human, "  per run:        %s%s\n",
+      calls.seconds > 0 ? absl::StrFormat("%g s", calls.seconds).c_str()
+                        : "no time bound",
+      calls.ops > 0 ? absl::StrFormat(", at most %d calls", calls.ops).c_str()
+                    : "");
+  std::fprintf(human, "  runs:           %d (median reported)\n", runs);
+  std::fprintf(human,
+               "  clients:        %s; each a thread with its own "
+               "channel (own TCP connection), blocking unary calls, one "
+               "at a time, %s deadline\n",
+               absl::StrJoin(calls.writer_counts, ",").c_str(),
+               absl::FormatDuration(kCallDeadline).c_str());
+  std::fprintf(human, "  events/call:    %s\n",
+               absl::StrJoin(calls.batch_sizes, ",").c_str());
+  std::fprintf(human,
+               "  cases/client:   %d, ExpectedVersion any, fresh cases per "
+               "configuration and run; one unmeasured warm-up call per "
+               "client\n",
+               kCasesPerWriter);
+  if (config.sub_events > 0) {
+    std::fprintf(
+        human,
+        "  catch-up:       seed %llu: %d cases + %d caseworker streams, "
+        "%llu events, loaded in %.1f s with sync OFF (setup only: not "
+        "measured, not durable) into a separate in-process caseledgerd "
+        "data dir; its projections caught up before measuring; one client "
+        "subscribes from position 1, max_batch %d, until caught_up (at most "
+        "%.0f s per run)\n",
+        static_cast<unsigned long long>(config.seed), sub.caseload.cases,
+        sub.caseworkers, static_cast<unsigned long long>(sub.events),
+        absl::ToDoubleSeconds(sub.load), config.sub_max_batch,
+        absl::ToDoubleSeconds(config.sub_bound));
+  } else {
+    std::fprintf(human, "  catch-up:       skipped (--sub_events=0)\n");
+  }
+  std::fprintf(human, "  data dir:       %s\n", g_data_root.c_str());
+  const std::string load_start = LoadAverage();
+  std::fprintf(human,
+               "  load average:   %s (1/5/15 min, at start; above 0 means "
+               "other processes compete for the CPUs)\n",
+               load_start.c_str());
+  std::fflush(human);
+
+  // (1) and (2): appends and echo, runs interleaved.
+  std::unique_ptr<EchoServer> echo = StartEchoServer();
+  const std::string echo_target = absl::StrCat("127.0.0.1:", echo->port);
+  const std::string append_dir =
+      (fs::path(g_data_root) / "server-appends").string();
+  std::unique_ptr<services::LedgerServer> ledger;
+  std::string append_target = config.server;
+  if (!external) {
+    ledger = StartLedgerServer(append_dir, sync);
+    append_target = absl::StrCat("127.0.0.1:", ledger->port());
+  }
+
+  std::vector<Row> echo_rows, append_rows;
+  for (int w : calls.writer_counts) {
+    echo_rows.push_back(Row{"echo", w, 1, {}});
+    for (int b : calls.batch_sizes)
+      append_rows.push_back(Row{"append", w, b, {}});
+  }
+  for (int r = 1; r <= runs; ++r) {
+    for (size_t i = 0; i < calls.writer_counts.size(); ++i) {
+      const int w = calls.writer_counts[i];
+      Row& echo_row = echo_rows[i];
+      absl::StatusOr<RunResult> result =
+          RunGrpcEcho(echo_target, w, limits, echo_message);
+      CheckOk(result.status(),
+              absl::StrFormat("echo run %d, %d clients", r, w));
+      std::fprintf(stderr,
+                   "  run %d/%d echo   clients %3d events/call   -: %9.1f "
+                   "calls/s  p50 %.3f ms  p99 %.3f ms\n",
+                   r, runs, w, result->AppendsPerSecond(),
+                   absl::ToDoubleMilliseconds(result->p50),
+                   absl::ToDoubleMilliseconds(result->p99));
+      echo_row.runs.push_back(*result);
+      for (Row& row : append_rows) {
+        if (row.writers != w) continue;
+        const std::string prefix =
+            absl::StrFormat("%s-r%d-b%d", session, r, row.events_per_append);
+        result = RunGrpcAppends(append_target, prefix, w, row.events_per_append,
+                                limits, payload);
+        CheckOk(result.status(),
+                absl::StrFormat("append run %d, %d clients, %d events/call", r,
+                                w, row.events_per_append));
+        std::fprintf(stderr,
+                     "  run %d/%d append clients %3d events/call %3d: %9.1f "
+                     "calls/s  p50 %.3f ms  p99 %.3f ms\n",
+                     r, runs, w, row.events_per_append,
+                     result->AppendsPerSecond(),
+                     absl::ToDoubleMilliseconds(result->p50),
+                     absl::ToDoubleMilliseconds(result->p99));
+        row.runs.push_back(*result);
+      }
+    }
+  }
+  if (ledger != nullptr) {
+    ledger->Shutdown(kShutdownGrace);
+    ledger.reset();
+    RemoveDir(append_dir);
+  }
+  echo->server->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
+  echo->server->Wait();
+  echo.reset();
+
+  // (3) Subscription catch-up.
+  std::vector<CatchUpRun> catch_ups;
+  absl::Duration projections_wait;
+  if (config.sub_events > 0) {
+    std::unique_ptr<services::LedgerServer> server =
+        StartLedgerServer(sub_dir, /*sync=*/true);
+    const absl::Time t0 = absl::Now();
+    if (!server->projection()->WaitForPosition(sub.events,
+                                               t0 + kProjectionBound)) {
+      Fail("subscription server: projections did not catch up in time");
+    }
+    projections_wait = absl::Now() - t0;
+    std::fprintf(stderr,
+                 "  setup: catch-up server's projections caught up in %.1f "
+                 "s\n",
+                 absl::ToDoubleSeconds(projections_wait));
+    const std::string target = absl::StrCat("127.0.0.1:", server->port());
+    for (int r = 1; r <= runs; ++r) {
+      absl::StatusOr<CatchUpRun> run = RunCatchUp(
+          target, sub.events, config.sub_max_batch, config.sub_bound);
+      CheckOk(run.status(), absl::StrFormat("catch-up run %d", r));
+      std::fprintf(stderr,
+                   "  run %d/%d catch-up: %llu events in %llu messages, "
+                   "%.2f s: %.0f events/s%s\n",
+                   r, runs, static_cast<unsigned long long>(run->events),
+                   static_cast<unsigned long long>(run->messages),
+                   absl::ToDoubleSeconds(run->elapsed), run->Rate(),
+                   run->caught_up ? "" : " (NOT caught up: time bound)");
+      catch_ups.push_back(*run);
+    }
+    server->Shutdown(kShutdownGrace);
+    server.reset();
+    RemoveDir(sub_dir);
+  }
+
+  const std::string load_end = LoadAverage();
+
+  // Tables.
+  const auto echo_rate = [&](int writers) {
+    for (const Row& row : echo_rows) {
+      if (row.writers == writers) return row.MedianAppendsPerSecond();
+    }
+    return 0.0;
+  };
+  // Per run r: append calls/s of `row` / echo calls/s of run r at the same
+  // client count (the two ran back to back, so load from elsewhere on the
+  // machine affects both alike).
+  const auto run_ratios = [&](const Row& row) {
+    std::vector<double> ratios;
+    for (const Row& e : echo_rows) {
+      if (e.writers != row.writers) continue;
+      for (size_t r = 0; r < row.runs.size() && r < e.runs.size(); ++r) {
+        ratios.push_back(row.runs[r].AppendsPerSecond() /
+                         e.runs[r].AppendsPerSecond());
+      }
+    }
+    return ratios;
+  };
+  const auto per_run = [](const Row& row) {
+    std::vector<std::string> out;
+    for (const RunResult& r : row.runs) {
+      out.push_back(absl::StrFormat("%.1f", r.AppendsPerSecond()));
+    }
+    return absl::StrJoin(out, " ");
+  };
+  std::vector<std::vector<std::string>> cells;
+  cells.push_back({"call", "clients", "events/call", "calls/s", "events/s",
+                   "p50 ms", "p99 ms",
+                   external ? "client CPU us/call" : "CPU us/call",
+                   "echo calls/s", "append/echo", "calls/s per run",
+                   "append/echo per run"});
+  double ratio_at_target = -1;
+  for (size_t i = 0; i < calls.writer_counts.size(); ++i) {
+    const int w = calls.writer_counts[i];
+    const double echo_calls = echo_rate(w);
+    const Row& e = echo_rows[i];
+    cells.push_back(
+        {"echo", absl::StrCat(w), "-", absl::StrFormat("%.1f", echo_calls), "-",
+         absl::StrFormat("%.3f", e.MedianP50Ms()),
+         absl::StrFormat("%.3f", e.MedianP99Ms()),
+         absl::StrFormat("%.0f", CpuUsPerCall(e)), "-", "-", per_run(e), "-"});
+    for (const Row& row : append_rows) {
+      if (row.writers != w) continue;
+      const double rate = row.MedianAppendsPerSecond();
+      std::string ratio = "-", ratios_text = "-";
+      if (row.events_per_append == 1) {
+        const std::vector<double> ratios = run_ratios(row);
+        const double median = Median(ratios);
+        ratio = absl::StrFormat("%.2f", median);
+        if (w == kTargetRatioClients) ratio_at_target = median;
+        std::vector<std::string> texts;
+        for (double x : ratios) texts.push_back(absl::StrFormat("%.2f", x));
+        ratios_text = absl::StrJoin(texts, " ");
+      }
+      cells.push_back({"append", absl::StrCat(w),
+                       absl::StrCat(row.events_per_append),
+                       absl::StrFormat("%.1f", rate),
+                       absl::StrFormat("%.1f", row.MedianEventsPerSecond()),
+                       absl::StrFormat("%.3f", row.MedianP50Ms()),
+                       absl::StrFormat("%.3f", row.MedianP99Ms()),
+                       absl::StrFormat("%.0f", CpuUsPerCall(row)),
+                       absl::StrFormat("%.1f", echo_calls), ratio, per_run(row),
+                       ratios_text});
+    }
+  }
+  std::fprintf(human, "\n");
+  PrintTable(human, cells);
+  std::fprintf(human,
+               "\nappend/echo = AppendEvents calls/s (1 event per call) / "
+               "Echo calls/s at the same client count in the same run (the "
+               "two run back to back); median of the runs' ratios.\n%s",
+               external
+                   ? "client CPU us/call = this process's CPU time (client "
+                     "threads; the echo server too for echo rows) per call.\n"
+                   : "CPU us/call = CPU time of the whole process (client "
+                     "threads and in-process server, projections included) "
+                     "per call: less sensitive than calls/s to other load on "
+                     "the machine.\n");
+
+  std::vector<double> catch_up_rates;
+  for (const CatchUpRun& run : catch_ups) catch_up_rates.push_back(run.Rate());
+  const double catch_up_rate = Median(catch_up_rates);
+  if (!catch_ups.empty()) {
+    std::vector<std::vector<std::string>> sub_cells;
+    sub_cells.push_back({"catch-up run", "events", "messages", "seconds",
+                         "events/s", "first message ms", "caught up"});
+    for (size_t i = 0; i < catch_ups.size(); ++i) {
+      const CatchUpRun& run = catch_ups[i];
+      sub_cells.push_back(
+          {absl::StrCat(i + 1), absl::StrCat(run.events),
+           absl::StrCat(run.messages),
+           absl::StrFormat("%.3f", absl::ToDoubleSeconds(run.elapsed)),
+           absl::StrFormat("%.0f", run.Rate()),
+           absl::StrFormat("%.3f",
+                           absl::ToDoubleMilliseconds(run.first_message)),
+           run.caught_up ? "yes" : "NO"});
+    }
+    sub_cells.push_back(
+        {"median", "", "", "", absl::StrFormat("%.0f", catch_up_rate), "", ""});
+    std::fprintf(human, "\n");
+    PrintTable(human, sub_cells);
+  }
+
+  const bool have_ratio = ratio_at_target >= 0;
+  const bool ratio_met =
+      have_ratio && ratio_at_target >= kTargetAppendEchoRatio;
+  bool all_caught_up = !catch_ups.empty();
+  for (const CatchUpRun& run : catch_ups) all_caught_up &= run.caught_up;
+  const bool catch_up_met =
+      all_caught_up && catch_up_rate >= kTargetCatchUpEventsPerSec;
+  std::fprintf(human,
+               "\ntargets: append/echo at %d clients, 1 event/call >= %.2f: %s",
+               kTargetRatioClients, kTargetAppendEchoRatio,
+               have_ratio ? (ratio_met ? "met" : "MISSED") : "not measured");
+  if (have_ratio) std::fprintf(human, " (%.2f)", ratio_at_target);
+  std::fprintf(
+      human, "; catch-up >= %.0f events/s: %s", kTargetCatchUpEventsPerSec,
+      catch_ups.empty() ? "not measured" : (catch_up_met ? "met" : "MISSED"));
+  if (!catch_ups.empty()) std::fprintf(human, " (%.0f)", catch_up_rate);
+  std::fprintf(human, "\nload average at the end: %s\n", load_end.c_str());
+  std::fflush(human);
+
+  // JSON.
+  std::string out = "{\"conditions\":{";
+  absl::StrAppend(
+      &out, "\"nproc\":", nproc,
+      ",\"target\":", JsonString(external ? "external" : "in-process"),
+      ",\"server\":", external ? JsonString(config.server) : "null",
+      ",\"sync\":", external ? "null" : (sync ? "true" : "false"),
+      ",\"server_workers\":",
+      external ? "null" : absl::StrCat(server_defaults.workers),
+      ",\"max_concurrent_streams\":",
+      external ? "null" : absl::StrCat(server_defaults.max_concurrent_streams),
+      ",\"payload_bytes\":", payload_bytes, ",\"event_bytes\":", event_bytes,
+      ",\"append_request_bytes\":", request_bytes,
+      ",\"echo_message_bytes\":", echo_bytes,
+      ",\"seconds\":", JsonNumber(calls.seconds), ",\"ops\":", calls.ops,
+      ",\"runs\":", runs, ",\"cases_per_client\":", kCasesPerWriter,
+      ",\"channels\":\"one per client thread (own TCP connection)\"",
+      ",\"call_deadline_seconds\":",
+      JsonNumber(absl::ToDoubleSeconds(kCallDeadline)),
+      ",\"loadavg_start\":", JsonString(load_start),
+      ",\"loadavg_end\":", JsonString(load_end), "}");
+  out += ",\"echo\":[";
+  for (size_t i = 0; i < echo_rows.size(); ++i) {
+    if (i > 0) out += ",";
+    out += CallRowJson(echo_rows[i]);
+  }
+  out += "],\"appends\":[";
+  for (size_t i = 0; i < append_rows.size(); ++i) {
+    if (i > 0) out += ",";
+    out += CallRowJson(append_rows[i]);
+  }
+  out += "],\"append_echo_ratio\":[";
+  bool first = true;
+  for (const Row& row : append_rows) {
+    if (row.events_per_append != 1) continue;
+    if (!first) out += ",";
+    first = false;
+    const double echo_calls = echo_rate(row.writers);
+    const std::vector<double> ratios = run_ratios(row);
+    std::vector<std::string> texts;
+    for (double x : ratios) texts.push_back(JsonNumber(x));
+    absl::StrAppend(
+        &out, "{\"writers\":", row.writers,
+        ",\"append_calls_per_sec\":", JsonNumber(row.MedianAppendsPerSecond()),
+        ",\"echo_calls_per_sec\":", JsonNumber(echo_calls),
+        ",\"ratio\":", JsonNumber(Median(ratios)), ",\"run_ratios\":[",
+        absl::StrJoin(texts, ","), "]}");
+  }
+  out += "],\"subscription\":";
+  if (catch_ups.empty()) {
+    out += "null";
+  } else {
+    absl::StrAppend(
+        &out, "{\"seed\":", config.seed, ",\"cases\":", sub.caseload.cases,
+        ",\"caseworker_streams\":", sub.caseworkers, ",\"events\":", sub.events,
+        ",\"load_sync\":false",
+        ",\"load_seconds\":", JsonNumber(absl::ToDoubleSeconds(sub.load)),
+        ",\"projections_wait_seconds\":",
+        JsonNumber(absl::ToDoubleSeconds(projections_wait)),
+        ",\"max_batch\":", config.sub_max_batch, ",\"bound_seconds\":",
+        JsonNumber(absl::ToDoubleSeconds(config.sub_bound)),
+        ",\"events_per_sec\":", JsonNumber(catch_up_rate), ",\"runs\":[");
+    for (size_t i = 0; i < catch_ups.size(); ++i) {
+      const CatchUpRun& run = catch_ups[i];
+      if (i > 0) out += ",";
+      absl::StrAppend(
+          &out, "{\"events\":", run.events, ",\"messages\":", run.messages,
+          ",\"seconds\":", JsonNumber(absl::ToDoubleSeconds(run.elapsed)),
+          ",\"events_per_sec\":", JsonNumber(run.Rate()),
+          ",\"first_message_ms\":",
+          JsonNumber(absl::ToDoubleMilliseconds(run.first_message)),
+          ",\"caught_up\":", run.caught_up ? "true" : "false", "}");
+    }
+    out += "]}";
+  }
+  absl::StrAppend(
+      &out, ",\"targets\":{\"append_echo_ratio_clients\":", kTargetRatioClients,
+      ",\"append_echo_ratio_min\":", JsonNumber(kTargetAppendEchoRatio),
+      ",\"append_echo_ratio\":",
+      have_ratio ? JsonNumber(ratio_at_target) : "null",
+      ",\"append_echo_ratio_met\":",
+      have_ratio ? (ratio_met ? "true" : "false") : "null",
+      ",\"catch_up_events_per_sec_min\":",
+      JsonNumber(kTargetCatchUpEventsPerSec), ",\"catch_up_met\":",
+      catch_ups.empty() ? "null" : (catch_up_met ? "true" : "false"), "}}");
+  return out;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Measures durable caseledger appends/s and latency for several writer "
       "counts and events per append, against synced raw RocksDB "
       "WriteBatches (--mode=append); or the log's read rate, the projection "
       "rebuild rate and plan/timeline query latency on a generated caseload "
-      "(--mode=projections); or both (--mode=all).\nUsage: caseledger_bench "
-      "[--mode=append|projections|all] [--dir=D] [--runs=3] [--json] "
-      "[append: --seconds=3 --ops=N --writers=1,16,64 --batch=1,10] "
-      "[projections: --events=1000000 --seed=1 --queries=20000]");
+      "(--mode=projections); or gRPC appends against a bare gRPC echo and "
+      "the subscription catch-up rate (--mode=server); or all three "
+      "(--mode=all).\nUsage: caseledger_bench "
+      "[--mode=append|projections|server|all] [--dir=D] [--runs=3] [--json] "
+      "[append, server: --seconds=3 --ops=N --writers=1,16,64 --batch=1,10] "
+      "[projections: --events=1000000 --seed=1 --queries=20000] "
+      "[server: --server=HOST:PORT --sub_events=200000 --sub_max_batch=500]");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   if (positional.size() > 1) {
     Fail(absl::StrCat("unexpected argument: ", positional[1]));
   }
 
   const std::string mode = absl::GetFlag(FLAGS_mode);
-  if (mode != "append" && mode != "projections" && mode != "all") {
-    Fail("--mode must be append, projections or all");
+  if (mode != "append" && mode != "projections" && mode != "server" &&
+      mode != "all") {
+    Fail("--mode must be append, projections, server or all");
   }
-  const bool append = mode != "projections";
-  const bool project = mode != "append";
+  const bool append = mode == "append" || mode == "all";
+  const bool project = mode == "projections" || mode == "all";
+  const bool serve = mode == "server" || mode == "all";
   const int runs = absl::GetFlag(FLAGS_runs);
   const bool json = absl::GetFlag(FLAGS_json);
   if (runs < 1) Fail("--runs must be >= 1");
@@ -1253,6 +2172,8 @@ int Main(int argc, char** argv) {
   if (append) append_config = CheckAppendFlags();
   ProjectionConfig projection_config;
   if (project) projection_config = CheckProjectionFlags();
+  ServerConfig server_config;
+  if (serve) server_config = CheckServerFlags();
 
   // The data directory: a fresh mkdtemp directory under --dir or the
   // system temporary directory, removed at the end.
@@ -1272,7 +2193,7 @@ int Main(int argc, char** argv) {
   g_data_root = tmpl;
 
   std::FILE* human = json ? stderr : stdout;
-  std::string append_conditions, append_results, projection_json;
+  std::string append_conditions, append_results, projection_json, server_json;
   if (append) {
     RunAppendMode(append_config, runs, human, &append_conditions,
                   &append_results);
@@ -1280,6 +2201,10 @@ int Main(int argc, char** argv) {
   if (project) {
     if (append) std::fprintf(human, "\n");
     projection_json = RunProjectionMode(projection_config, runs, human);
+  }
+  if (serve) {
+    if (append || project) std::fprintf(human, "\n");
+    server_json = RunServerMode(server_config, runs, human);
   }
 
   std::error_code ec;
@@ -1295,10 +2220,14 @@ int Main(int argc, char** argv) {
     } else if (mode == "projections") {
       out = absl::StrCat(
           "{\"mode\":\"projections\",\"projections\":", projection_json, "}\n");
+    } else if (mode == "server") {
+      out =
+          absl::StrCat("{\"mode\":\"server\",\"server\":", server_json, "}\n");
     } else {
       out = absl::StrCat("{\"mode\":\"all\",\"conditions\":", append_conditions,
                          ",\"results\":", append_results,
-                         ",\"projections\":", projection_json, "}\n");
+                         ",\"projections\":", projection_json,
+                         ",\"server\":", server_json, "}\n");
     }
     std::fputs(out.c_str(), stdout);
     std::fflush(stdout);
