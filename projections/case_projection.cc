@@ -487,6 +487,19 @@ void CaseProjection::LiveLoop() {
                p->log_position_ > p->position_;
       };
       mu_.Await(absl::Condition(+work, this));
+      // Under a stream of small commits, gather a few before applying them:
+      // one chunk costs about as much as one event. Bounded by apply_delay,
+      // which is what read-your-writes may wait extra.
+      if (rebuilt_ == nullptr && !stopping_ &&
+          log_position_ - position_ < options_.chunk_events &&
+          options_.apply_delay > absl::ZeroDuration()) {
+        auto full = [](CaseProjection* p) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          return p->stopping_ || p->rebuilt_ != nullptr ||
+                 p->log_position_ - p->position_ >= p->options_.chunk_events;
+        };
+        mu_.AwaitWithTimeout(absl::Condition(+full, this),
+                             options_.apply_delay);
+      }
       if (stopping_) return;
       rebuilt = std::move(rebuilt_);
       applier = live_.get();

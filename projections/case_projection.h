@@ -49,6 +49,11 @@ struct CaseProjectionOptions {
   // Events applied per WriteBatch (and checkpoint).
   // Default: 1000
   size_t chunk_events = 1000;
+  // While following the log, how long to gather further commits before
+  // applying a chunk that is not full (fewer, larger chunks under load; at
+  // most this much extra wait for read-your-writes). Zero: apply at once.
+  // Default: 2 ms
+  absl::Duration apply_delay = absl::Milliseconds(2);
   // Cases whose folding state is kept in memory between chunks.
   // Default: 20000
   size_t cache_cases = 20000;

@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "caseledger/v1/server_config.pb.h"
 #include "google/protobuf/text_format.h"
 #include "services/log.h"
@@ -84,6 +85,9 @@ int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "caseledger gRPC server. Example: caseledgerd --data_dir=./data "
       "--listen=127.0.0.1:50051");
+  // Debian's Abseil checks every lock acquisition for deadlock cycles (a
+  // debugging aid) unless told not to; the server's tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   RecordGivenFlags(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
