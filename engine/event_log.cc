@@ -363,6 +363,8 @@ class EventLog::Impl {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_cf_));
     uint64_t expected = from;
     uint64_t scanned = 0;
+    size_t bytes = 0;
+    bool full = false;
     for (it->Seek(EventKey(from)); it->Valid(); it->Next()) {
       const uint64_t position = DecodeU64(View(it->key()));
       if (position != expected) {
@@ -377,13 +379,17 @@ class EventLog::Impl {
       if (request.event_types.empty() ||
           request.event_types.contains(event.envelope().event_type())) {
         page.events.push_back(std::move(event));
-        if (page.events.size() >= max_count) break;
+        bytes += it->value().size();
+        if (page.events.size() >= max_count ||
+            (request.max_bytes > 0 && bytes >= request.max_bytes)) {
+          full = true;
+          break;
+        }
       }
       if (scanned >= kMaxScanPerRead) break;
     }
     RETURN_IF_ERROR(FromRocksDb(it->status(), "read log"));
-    if (page.events.size() < max_count && scanned < kMaxScanPerRead &&
-        page.next <= last) {
+    if (!full && scanned < kMaxScanPerRead && page.next <= last) {
       return absl::DataLossError(
           absl::StrCat("event at position ", page.next, " is missing"));
     }
@@ -678,6 +684,8 @@ class EventLog::Impl {
     rocksdb::Slice upper_slice(upper_key);
     ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, case_index_cf_));
+    size_t bytes = 0;
+    bool full = false;
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       const uint64_t position = DecodeU64(View(it->value()));
       if (position < from) continue;
@@ -686,12 +694,17 @@ class EventLog::Impl {
       page.next = position + 1;
       if (request.event_types.empty() ||
           request.event_types.contains(event.envelope().event_type())) {
+        bytes += event.ByteSizeLong();
         page.events.push_back(std::move(event));
-        if (page.events.size() >= max_count) break;
+        if (page.events.size() >= max_count ||
+            (request.max_bytes > 0 && bytes >= request.max_bytes)) {
+          full = true;
+          break;
+        }
       }
     }
     RETURN_IF_ERROR(FromRocksDb(it->status(), "read log"));
-    if (page.events.size() < max_count) {
+    if (!full) {
       page.next = std::max(page.next, last + 1);
       page.end = true;
     }

@@ -106,6 +106,9 @@ struct ReadAllRequest {
   absl::flat_hash_set<std::string> event_types;
   // When non-empty, only events of this case.
   std::string case_id;
+  // When non-zero, stop after the returned events' stored size reaches this
+  // many bytes (at least one event is returned).
+  size_t max_bytes = 0;
 };
 
 struct ReadPage {

@@ -556,6 +556,7 @@ class SubscribeReactor final
     read_.event_types.insert(request.event_types().begin(),
                              request.event_types().end());
     read_.case_id = request.case_id();
+    read_.max_bytes = kMaxMessageBytes;  // read no more than one message holds
     std::optional<grpc::Status> done;
     {
       absl::MutexLock lock(&mu_);

@@ -500,6 +500,22 @@ TEST_F(EventLogTest, ReadAllPagesAndFiltersWithoutSkippingOrRepeating) {
   EXPECT_EQ(empty.next, 11u);
 }
 
+TEST_F(EventLogTest, ReadAllStopsAtMaxBytes) {
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_OK(log_->Append(
+        Request("c1", ExpectedVersion::Any(), {MakeNoteEvent(1000)})));
+  }
+  ReadAllRequest request;
+  request.max_bytes = 2500;  // each stored event is a little over 1000 bytes
+  ASSERT_OK_AND_ASSIGN(ReadPage page, log_->ReadAll(request));
+  ASSERT_EQ(page.events.size(), 3u);
+  EXPECT_EQ(page.next, 4u);
+  EXPECT_FALSE(page.end);
+  request.max_bytes = 1;  // at least one event
+  ASSERT_OK_AND_ASSIGN(ReadPage one, log_->ReadAll(request));
+  EXPECT_EQ(one.events.size(), 1u);
+}
+
 TEST_F(EventLogTest, ReadCaseForwardAndBackward) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_OK(
