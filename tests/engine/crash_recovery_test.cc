@@ -55,6 +55,7 @@
 #include "engine/options.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -110,103 +111,6 @@ uint64_t ChooseSeed() {
   return (static_cast<uint64_t>(device()) << 32) | device();
 }
 
-// A running crash_writer whose stdout is a pipe read by this process.
-class Child {
- public:
-  Child() = default;
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  // Kills and reaps the child if it is still unreaped; closes the pipe.
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
-    if (read_fd_ >= 0) ::close(read_fd_);
-  }
-
-  // Starts crash_writer with `args` (argv[1..]). Its stdout is the pipe;
-  // stdin and stderr are inherited.
-  void Spawn(const std::vector<std::string>& args) {
-    int fds[2];
-    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0) << std::strerror(errno);
-    read_fd_ = fds[0];
-    posix_spawn_file_actions_t actions;
-    ASSERT_EQ(posix_spawn_file_actions_init(&actions), 0);
-    // dup2 clears FD_CLOEXEC on fd 1; both pipe ends are closed on exec.
-    ASSERT_EQ(posix_spawn_file_actions_adddup2(&actions, fds[1], 1), 0);
-
-    std::vector<std::string> argv_strings = {CRASH_WRITER_PATH};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : argv_strings) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
-    const int rc = posix_spawn(&pid_, CRASH_WRITER_PATH, &actions, nullptr,
-                               argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    // Only the child may hold the write end, or EOF never comes.
-    ::close(fds[1]);
-    if (rc != 0) pid_ = -1;
-    ASSERT_EQ(rc, 0) << "posix_spawn " << CRASH_WRITER_PATH << ": "
-                     << std::strerror(rc);
-  }
-
-  // Reads the next complete line (without '\n'). Returns nullopt at EOF; a
-  // trailing fragment without '\n' is returned in `*fragment` (which
-  // crash_writer never leaves: it writes whole lines with one write(2)).
-  std::optional<std::string> ReadLine(std::string* fragment) {
-    while (true) {
-      const size_t newline = buffer_.find('\n');
-      if (newline != std::string::npos) {
-        std::string line = buffer_.substr(0, newline);
-        buffer_.erase(0, newline + 1);
-        return line;
-      }
-      char chunk[4096];
-      const ssize_t n = ::read(read_fd_, chunk, sizeof(chunk));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        *fragment = std::move(buffer_);
-        buffer_.clear();
-        return std::nullopt;
-      }
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
-  // Sends SIGKILL (a no-op if the child has already exited) and reaps the
-  // child. Returns its wait status. Requires a successful Spawn().
-  int KillAndWait() {
-    if (pid_ <= 0) return 0;  // never kill(-1, ...)
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    pid_t reaped;
-    do {
-      reaped = ::waitpid(pid_, &status, 0);
-    } while (reaped < 0 && errno == EINTR);
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int read_fd_ = -1;
-  std::string buffer_;
-};
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFSIGNALED(status)) {
-    return absl::StrCat("killed by signal ", WTERMSIG(status));
-  }
-  if (WIFEXITED(status)) {
-    return absl::StrCat("exited with ", WEXITSTATUS(status));
-  }
-  return absl::StrCat("wait status ", status);
-}
-
 class CrashRecoveryTest : public ::testing::Test {
  protected:
   std::string DataDir() const { return temp_dir_.Sub("log"); }
@@ -216,9 +120,10 @@ class CrashRecoveryTest : public ::testing::Test {
   // acknowledgement to acks_. Sets *acks_read to the number of ACK lines.
   void RunCycle(uint64_t kill_after, uint64_t child_seed, uint64_t* acks_read) {
     *acks_read = 0;
-    Child child;
+    ::caseledger::testing::ChildProcess child;
     ASSERT_NO_FATAL_FAILURE(
-        child.Spawn({DataDir(), absl::StrCat(kWriterThreads),
+        child.Spawn(CRASH_WRITER_PATH,
+                    {DataDir(), absl::StrCat(kWriterThreads),
                      absl::StrCat(kCasesPerThread), absl::StrCat(child_seed)}));
 
     std::vector<std::string> lines;
@@ -243,9 +148,9 @@ class CrashRecoveryTest : public ::testing::Test {
     }
 
     EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "crash_writer was not killed but " << DescribeWaitStatus(status)
-        << " after " << *acks_read << " acks (wanted to kill after "
-        << kill_after << ")";
+        << "crash_writer was not killed but "
+        << ::caseledger::testing::DescribeWaitStatus(status) << " after "
+        << *acks_read << " acks (wanted to kill after " << kill_after << ")";
     EXPECT_EQ(fragment, "") << "crash_writer left a torn line";
 
     for (const std::string& line : lines) {

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "tests/testing/event_builders.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -32,23 +33,6 @@ using ::caseledger::testing::MakeNoteEvent;
 using ::caseledger::testing::StatusIs;
 using ::caseledger::testing::TempDir;
 using ::testing::HasSubstr;
-
-// A clock the test sets by hand.
-class FakeClock : public Clock {
- public:
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Set(absl::Time t) {
-    absl::MutexLock lock(&mu_);
-    now_ = t;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1800000000);
-};
 
 class EventLogTest : public ::testing::Test {
  protected:
@@ -129,7 +113,7 @@ class EventLogTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  FakeClock clock_;
+  ::caseledger::testing::FakeClock clock_{absl::FromUnixSeconds(1800000000)};
   std::unique_ptr<EventLog> log_;
 };
 

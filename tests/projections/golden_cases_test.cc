@@ -43,6 +43,7 @@
 #include "projections/metrics.h"
 #include "projections/point_in_time.h"
 #include "tests/testing/event_builders.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -71,23 +72,6 @@ absl::Time EndOf(int year, int month, int day) {
 }
 
 v1::Date D(int year, int month, int day) { return MakeDate(year, month, day); }
-
-// The server clock the log stamps recorded_at from.
-class FakeClock : public engine::Clock {
- public:
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Set(absl::Time t) {
-    absl::MutexLock lock(&mu_);
-    now_ = t;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::UnixEpoch();
-};
 
 // ---------------------------------------------------------------------------
 // Payload builders
@@ -730,7 +714,7 @@ class GoldenCasesTest : public ::testing::Test {
   void ScriptRuth();
 
   TempDir dir_;
-  FakeClock clock_;
+  ::caseledger::testing::FakeClock clock_;
   std::unique_ptr<engine::EventLog> log_;
   absl::flat_hash_map<std::string, uint64_t> positions_;
 

@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "projections/dates.h"
 #include "tests/testing/event_builders.h"
+#include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -18,22 +19,6 @@ using ::caseledger::testing::TempDir;
 absl::Time Day(int y, int m, int d) {
   return absl::FromCivil(absl::CivilDay(y, m, d), absl::UTCTimeZone());
 }
-
-class SteppingClock : public engine::Clock {
- public:
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Set(absl::Time t) {
-    absl::MutexLock lock(&mu_);
-    now_ = t;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
-};
 
 class PointInTimeTest : public ::testing::Test {
  protected:
@@ -57,7 +42,7 @@ class PointInTimeTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  SteppingClock clock_;
+  ::caseledger::testing::FakeClock clock_;
   std::unique_ptr<engine::EventLog> log_;
 };
 

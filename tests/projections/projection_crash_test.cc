@@ -66,6 +66,7 @@
 #include "gtest/gtest.h"
 #include "projections/case_projection.h"
 #include "projections/dates.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/event_builders.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -624,102 +625,6 @@ Stream CaseworkerStream(std::mt19937_64* rng, const std::string& worker,
 // ---------------------------------------------------------------------------
 
 // A running projection_crash_writer whose stdout is a pipe read by this
-// process.
-class Child {
- public:
-  Child() = default;
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  // Kills and reaps the child if it is still unreaped; closes the pipe.
-  ~Child() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
-    if (read_fd_ >= 0) ::close(read_fd_);
-  }
-
-  // Starts the writer with `args` (argv[1..]). Its stdout is the pipe; stdin
-  // and stderr are inherited.
-  void Spawn(const std::vector<std::string>& args) {
-    int fds[2];
-    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0) << std::strerror(errno);
-    read_fd_ = fds[0];
-    posix_spawn_file_actions_t actions;
-    ASSERT_EQ(posix_spawn_file_actions_init(&actions), 0);
-    // dup2 clears FD_CLOEXEC on fd 1; both pipe ends are closed on exec.
-    ASSERT_EQ(posix_spawn_file_actions_adddup2(&actions, fds[1], 1), 0);
-
-    std::vector<std::string> argv_strings = {PROJECTION_CRASH_WRITER_PATH};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : argv_strings) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
-    const int rc = posix_spawn(&pid_, PROJECTION_CRASH_WRITER_PATH, &actions,
-                               nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    // Only the child may hold the write end, or EOF never comes.
-    ::close(fds[1]);
-    if (rc != 0) pid_ = -1;
-    ASSERT_EQ(rc, 0) << "posix_spawn " << PROJECTION_CRASH_WRITER_PATH << ": "
-                     << std::strerror(rc);
-  }
-
-  // Reads the next complete line (without '\n'). Returns nullopt at EOF; a
-  // trailing fragment without '\n' is returned in `*fragment` (which the
-  // writer never leaves: it writes whole lines with one write(2)).
-  std::optional<std::string> ReadLine(std::string* fragment) {
-    while (true) {
-      const size_t newline = buffer_.find('\n');
-      if (newline != std::string::npos) {
-        std::string line = buffer_.substr(0, newline);
-        buffer_.erase(0, newline + 1);
-        return line;
-      }
-      char chunk[4096];
-      const ssize_t n = ::read(read_fd_, chunk, sizeof(chunk));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        *fragment = std::move(buffer_);
-        buffer_.clear();
-        return std::nullopt;
-      }
-      buffer_.append(chunk, static_cast<size_t>(n));
-    }
-  }
-
-  // Sends SIGKILL (a no-op if the child has already exited) and reaps the
-  // child. Returns its wait status. Requires a successful Spawn().
-  int KillAndWait() {
-    if (pid_ <= 0) return 0;  // never kill(-1, ...)
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    pid_t reaped;
-    do {
-      reaped = ::waitpid(pid_, &status, 0);
-    } while (reaped < 0 && errno == EINTR);
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int read_fd_ = -1;
-  std::string buffer_;
-};
-
-std::string DescribeWaitStatus(int status) {
-  if (WIFSIGNALED(status)) {
-    return absl::StrCat("killed by signal ", WTERMSIG(status));
-  }
-  if (WIFEXITED(status)) {
-    return absl::StrCat("exited with ", WEXITSTATUS(status));
-  }
-  return absl::StrCat("wait status ", status);
-}
 
 // ---------------------------------------------------------------------------
 // Dump comparison
@@ -895,9 +800,10 @@ class ProjectionCrashTest : public ::testing::Test {
   // `draw` scaled to the chunks still to apply, so that the remaining cycles
   // still find work. Checks the lines as described in the file comment.
   void RunCycle(int cycle, bool kill_at_spawn, uint64_t draw) {
-    Child child;
+    ::caseledger::testing::ChildProcess child;
     ASSERT_NO_FATAL_FAILURE(
-        child.Spawn({LogDir(), ProjectionDir(), absl::StrCat(kChunkEvents)}));
+        child.Spawn(PROJECTION_CRASH_WRITER_PATH,
+                    {LogDir(), ProjectionDir(), absl::StrCat(kChunkEvents)}));
 
     std::string fragment;
     bool eof = false;
@@ -972,13 +878,14 @@ class ProjectionCrashTest : public ::testing::Test {
     if (done) {
       EXPECT_TRUE((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
                   (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
-          << "projection_crash_writer " << DescribeWaitStatus(status)
-          << " after DONE";
+          << "projection_crash_writer "
+          << ::caseledger::testing::DescribeWaitStatus(status) << " after DONE";
     } else {
       EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
           << "projection_crash_writer was not killed but "
-          << DescribeWaitStatus(status) << " after " << pos_lines
-          << " POS lines (wanted to kill after " << kill_after << ")";
+          << ::caseledger::testing::DescribeWaitStatus(status) << " after "
+          << pos_lines << " POS lines (wanted to kill after " << kill_after
+          << ")";
     }
     EXPECT_EQ(fragment, "") << "projection_crash_writer left a torn line";
 

@@ -13,9 +13,12 @@ namespace caseledger::testing {
 
 namespace keys = ::caseledger::engine::internal;
 
-absl::Status AppendUnknownTypeEvent(const std::string& db_path,
-                                    const std::string& case_id,
-                                    const std::string& event_type) {
+namespace {
+
+// Opens the log's RocksDB with every column family.
+absl::Status OpenRaw(const std::string& db_path,
+                     std::unique_ptr<rocksdb::DB>* db,
+                     std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
   std::vector<std::string> names;
   if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_path, &names)
            .ok()) {
@@ -25,14 +28,24 @@ absl::Status AppendUnknownTypeEvent(const std::string& db_path,
   for (const std::string& name : names) {
     descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  if (!rocksdb::DB::Open(rocksdb::DBOptions(), db_path, descriptors, &handles,
+  if (!rocksdb::DB::Open(rocksdb::DBOptions(), db_path, descriptors, handles,
                          &raw)
            .ok()) {
     return absl::FailedPreconditionError("cannot open log");
   }
-  std::unique_ptr<rocksdb::DB> db(raw);
+  db->reset(raw);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status AppendUnknownTypeEvent(const std::string& db_path,
+                                    const std::string& case_id,
+                                    const std::string& event_type) {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::unique_ptr<rocksdb::DB> db;
+  if (absl::Status s = OpenRaw(db_path, &db, &handles); !s.ok()) return s;
   auto cf = [&](const std::string& name) {
     for (auto* h : handles) {
       if (h->GetName() == name) return h;
@@ -98,23 +111,9 @@ absl::Status AppendUnknownTypeEvent(const std::string& db_path,
 absl::Status RemoveCaseIndexEntry(const std::string& db_path,
                                   const std::string& case_id,
                                   uint64_t version) {
-  std::vector<std::string> names;
-  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), db_path, &names)
-           .ok()) {
-    return absl::FailedPreconditionError("no log at path");
-  }
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const std::string& name : names) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  if (!rocksdb::DB::Open(rocksdb::DBOptions(), db_path, descriptors, &handles,
-                         &raw)
-           .ok()) {
-    return absl::FailedPreconditionError("cannot open log");
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
+  std::unique_ptr<rocksdb::DB> db;
+  if (absl::Status s = OpenRaw(db_path, &db, &handles); !s.ok()) return s;
   absl::Status status = absl::NotFoundError("no case_index family");
   for (auto* h : handles) {
     if (h->GetName() != keys::kCaseIndexCf) continue;
