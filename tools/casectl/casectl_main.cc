@@ -4,9 +4,11 @@
 // 5 server unavailable; 6 verification found a broken chain.
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "caseledger/v1/ledger_service.grpc.pb.h"
+#include "engine/ids.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "projections/dates.h"
@@ -56,6 +59,15 @@ Commands:
   metrics [--by=program|case-manager|team|cohort|period|training-cycle]
           [--as-of=YYYY-MM-DD] [--program=P]
                          outcome metrics, small groups suppressed
+  append CASE [--expect=any|no-stream|exists|N] [--file=FILE]
+                         append events written in protobuf JSON: one Event,
+                         a JSON array of Events, or {"events": [...]} (from
+                         FILE or stdin); prints the new version and position.
+                         Give envelope.event_id to make a retry idempotent;
+                         missing ids are generated
+  tail [--from=POSITION] [--type=TYPE,...] [--case=CASE]
+                         follow the event stream live (from now by default)
+                         until interrupted; one line per event
   status                 projection positions and lag
   rebuild                rebuild the projections from position 0
   backup DIR             consistent online backup of the log on the server
@@ -113,6 +125,12 @@ int Usage(const std::string& problem) {
   return kUsage;
 }
 
+// Bad input (a file, JSON): the problem only, without the usage text.
+int InputError(const std::string& problem) {
+  std::fprintf(stderr, "casectl: %s\n", problem.c_str());
+  return kUsage;
+}
+
 int Fail(const grpc::Status& status) {
   std::fprintf(stderr, "casectl: %s: %s\n",
                absl::StatusCodeToString(
@@ -165,6 +183,8 @@ class Cli {
     if (c == "verify") return Verify();
     if (c == "metrics") return Metrics();
     if (c == "status") return Status();
+    if (c == "append") return Append();
+    if (c == "tail") return Tail();
     if (c == "rebuild") return Rebuild();
     if (c == "backup") return Backup();
     if (c == "demo") return Demo();
@@ -336,6 +356,113 @@ class Cli {
                   [](const v1::GetMetricsResponse& r) {
                     return FormatMetrics(r.report());
                   });
+  }
+
+  int Append() {
+    if (args_.positional.size() != 1) return Usage("append needs CASE");
+    std::string text;
+    if (args_.Has("file") && args_.Get("file") != "-") {
+      std::ifstream in(args_.Get("file"));
+      if (!in) return InputError("--file: cannot read the file");
+      std::stringstream buffer;
+      buffer << in.rdbuf();
+      text = buffer.str();
+    } else {
+      std::stringstream buffer;
+      buffer << std::cin.rdbuf();
+      text = buffer.str();
+    }
+    const size_t first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) {
+      return InputError("append: no events given");
+    }
+    v1::AppendEventsRequest request;
+    google::protobuf::util::JsonParseOptions options;
+    const auto parsed =
+        text[first] == '['
+            ? google::protobuf::util::JsonStringToMessage(
+                  absl::StrCat("{\"events\":", text, "}"), &request, options)
+        : text.find("\"events\"") != std::string::npos
+            ? google::protobuf::util::JsonStringToMessage(text, &request,
+                                                          options)
+            : google::protobuf::util::JsonStringToMessage(
+                  text, request.add_events(), options);
+    if (!parsed.ok()) {
+      return InputError(absl::StrCat("append: not valid event JSON: ",
+                                     std::string(parsed.message())));
+    }
+    request.set_case_id(args_.positional[0]);
+    const std::string expect = args_.Get("expect", "any");
+    uint64_t version = 0;
+    if (expect == "no-stream") {
+      request.mutable_expected()->set_no_stream(true);
+    } else if (expect == "exists") {
+      request.mutable_expected()->set_stream_exists(true);
+    } else if (absl::SimpleAtoi(expect, &version)) {
+      request.mutable_expected()->set_exact(version);
+    } else if (expect != "any") {
+      return Usage("--expect: any, no-stream, exists or a version number");
+    }
+    for (v1::Event& event : *request.mutable_events()) {
+      if (event.envelope().event_id().empty()) {
+        event.mutable_envelope()->set_event_id(engine::NewEventId());
+      }
+    }
+    auto stub = v1::CaseWriter::NewStub(channel_);
+    grpc::ClientContext context;
+    Prepare(&context);
+    v1::AppendEventsResponse response;
+    return Output(
+        stub->AppendEvents(&context, request, &response), response,
+        [](const v1::AppendEventsResponse& r) {
+          return absl::StrCat(
+              r.replayed() ? "already stored: " : "appended: ", "version ",
+              r.last_version(), ", position ", r.last_position(),
+              " (commit position ", r.commit_position(), ")\n");
+        });
+  }
+
+  int Tail() {
+    v1::SubscribeRequest request;
+    if (args_.Has("from")) {
+      uint64_t from = 0;
+      if (!absl::SimpleAtoi(args_.Get("from"), &from) || from == 0) {
+        return Usage("--from: a global position (1 = the beginning)");
+      }
+      request.set_from_position(from);
+    } else {
+      request.set_from_now(true);
+    }
+    for (absl::string_view type :
+         absl::StrSplit(args_.Get("type"), ',', absl::SkipEmpty())) {
+      request.add_event_types(std::string(type));
+    }
+    request.set_case_id(args_.Get("case"));
+    auto stub = v1::Subscriptions::NewStub(channel_);
+    grpc::ClientContext context;  // no deadline: follows until interrupted
+    std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+        stub->Subscribe(&context, request);
+    v1::SubscribeResponse message;
+    while (reader->Read(&message)) {
+      for (const v1::Event& event : message.events()) {
+        if (json()) {
+          std::string line;
+          google::protobuf::util::JsonPrintOptions options;
+          options.preserve_proto_field_names = true;
+          (void)google::protobuf::util::MessageToJsonString(event, &line,
+                                                            options);
+          std::cout << line << "\n";
+        } else {
+          const v1::EventEnvelope& e = event.envelope();
+          std::cout << e.global_position() << "  " << e.case_id() << " v"
+                    << e.stream_version() << "  " << e.event_type() << "  "
+                    << e.actor().user_id() << "\n";
+        }
+      }
+      std::cout.flush();
+    }
+    const grpc::Status finished = reader->Finish();
+    return finished.ok() ? kOk : Fail(finished);
   }
 
   int Status() {
