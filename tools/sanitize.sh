@@ -3,6 +3,12 @@
 # Usage: tools/sanitize.sh asan   (AddressSanitizer + UndefinedBehaviorSanitizer)
 #        tools/sanitize.sh tsan   (ThreadSanitizer)
 # Builds in build-asan / build-tsan. Env: JOBS (default 2).
+#
+# Known limit: Debian's Abseil is not built with ThreadSanitizer, so TSan
+# cannot see absl::Mutex synchronise and reports every access guarded by one
+# as a race (e.g. EngineLoop vs Append on writers_, both under mu_). A
+# meaningful TSan run needs an instrumented Abseil; until then `tsan` mostly
+# shows those false reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
