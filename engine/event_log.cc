@@ -408,11 +408,21 @@ class EventLog::Impl {
     }
     const uint32_t max_count = PageSize(request.max_count);
     ReadPage page;
+    size_t bytes = 0;
+    // True once the page holds as much as the request allows.
+    const auto full = [&]() {
+      return page.events.size() >= max_count ||
+             (request.max_bytes > 0 && bytes >= request.max_bytes);
+    };
+    const auto add = [&](v1::Event event) {
+      if (request.max_bytes > 0) bytes += event.ByteSizeLong();
+      page.events.push_back(std::move(event));
+    };
     if (request.direction == Direction::kForward) {
       uint64_t v = std::max<uint64_t>(request.from_version, 1);
-      for (; v <= head.version && page.events.size() < max_count; ++v) {
+      for (; v <= head.version && !full(); ++v) {
         ASSIGN_OR_RETURN(v1::Event event, ReadCaseVersion(request.case_id, v));
-        page.events.push_back(std::move(event));
+        add(std::move(event));
       }
       page.next = v;
       page.end = v > head.version;
@@ -420,9 +430,9 @@ class EventLog::Impl {
       uint64_t v = request.from_version == 0
                        ? head.version
                        : std::min(request.from_version, head.version);
-      for (; v >= 1 && page.events.size() < max_count; --v) {
+      for (; v >= 1 && !full(); --v) {
         ASSIGN_OR_RETURN(v1::Event event, ReadCaseVersion(request.case_id, v));
-        page.events.push_back(std::move(event));
+        add(std::move(event));
       }
       page.next = v;
       page.end = v == 0;
@@ -694,7 +704,7 @@ class EventLog::Impl {
       page.next = position + 1;
       if (request.event_types.empty() ||
           request.event_types.contains(event.envelope().event_type())) {
-        bytes += event.ByteSizeLong();
+        if (request.max_bytes > 0) bytes += event.ByteSizeLong();
         page.events.push_back(std::move(event));
         if (page.events.size() >= max_count ||
             (request.max_bytes > 0 && bytes >= request.max_bytes)) {

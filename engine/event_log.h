@@ -130,6 +130,9 @@ struct ReadCaseRequest {
   uint64_t from_version = 0;
   Direction direction = Direction::kForward;
   uint32_t max_count = 0;  // 0 means options.max_read_page
+  // When non-zero, stop once the returned events' serialized size reaches
+  // this many bytes (at least one event is returned).
+  size_t max_bytes = 0;
 };
 
 // Where a case stream stands.

@@ -89,8 +89,10 @@ std::string TimePointName(v1::TimePoint tp) {
   return EnumName(v1::TimePoint_Name(tp), "TIME_POINT_");
 }
 
-std::string Summary(const v1::Event& event, const v1::CasePlan& plan,
-                    const std::string& target_type) {
+}  // namespace
+
+std::string SummarizeEvent(const v1::Event& event, const v1::CasePlan& plan,
+                           const std::string& target_type) {
   const v1::EventPayload& p = event.payload();
   switch (p.kind_case()) {
     case Kind::kCaseOpened:
@@ -396,8 +398,6 @@ std::string Summary(const v1::Event& event, const v1::CasePlan& plan,
   return "Unknown event type";
 }
 
-}  // namespace
-
 std::string LifecycleName(v1::GoalLifecycleStatus status) {
   return EnumName(v1::GoalLifecycleStatus_Name(status),
                   "GOAL_LIFECYCLE_STATUS_");
@@ -410,12 +410,6 @@ std::string AchievementName(v1::GoalAchievementStatus status) {
 
 std::string ResourceKindName(v1::ResourceKind kind) {
   return EnumName(v1::ResourceKind_Name(kind), "RESOURCE_KIND_");
-}
-
-std::string SummarizeEvent(const v1::Event& event,
-                           const v1::CasePlan& plan_before,
-                           const std::string& target_type) {
-  return Summary(event, plan_before, target_type);
 }
 
 v1::TimelineEntry MakeTimelineEntry(const v1::Event& event,

@@ -23,6 +23,9 @@ namespace {
 constexpr uint32_t kDefaultPage = 100;
 constexpr uint32_t kMaxPage = 1000;
 constexpr uint32_t kDefaultBatch = 500;
+// Reads stop at this many bytes, so messages stay well under the 4 MiB a
+// default client accepts.
+constexpr size_t kMaxMessageBytes = 1 << 20;
 
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
@@ -208,6 +211,7 @@ grpc::ServerUnaryReactor* AuditService::ReadCaseHistory(
     read.direction = request->backward() ? engine::Direction::kBackward
                                          : engine::Direction::kForward;
     read.max_count = PageSize(request->page_size());
+    read.max_bytes = kMaxMessageBytes;
     ASSIGN_OR_RETURN(engine::ReadPage page, deps.log->ReadCase(read));
     ASSIGN_OR_RETURN(engine::CaseHead head,
                      deps.log->GetCaseHead(request->case_id()));
@@ -216,17 +220,6 @@ grpc::ServerUnaryReactor* AuditService::ReadCaseHistory(
     absl::flat_hash_map<uint64_t, std::string> hashes;
     for (const v1::Event& e : page.events) {
       hashes[e.envelope().stream_version()] = e.hash();
-    }
-    // Keep messages well under the 4 MiB a default client accepts.
-    size_t bytes = 0;
-    for (size_t i = 0; i < page.events.size(); ++i) {
-      bytes += page.events[i].ByteSizeLong();
-      if (i > 0 && bytes > (1 << 20)) {
-        page.next = page.events[i].envelope().stream_version();
-        page.end = false;
-        page.events.resize(i);
-        break;
-      }
     }
     for (v1::Event& e : page.events) {
       const uint64_t v = e.envelope().stream_version();
@@ -665,28 +658,17 @@ class SubscribeReactor final
     if (write) StartWrite(&response_);
   }
 
-  // Moves the page into response_, at most kMaxMessageBytes of events (at
-  // least one), and advances the read position past what is sent.
+  // Moves the page into response_ (the read already stopped at
+  // kMaxMessageBytes) and advances the read position past it.
   void Fill(engine::ReadPage& page) {
     response_.Clear();
-    size_t bytes = 0;
-    uint64_t next = page.next;
-    bool complete = true;
     for (v1::Event& event : page.events) {
-      const size_t size = event.ByteSizeLong();
-      if (response_.events_size() > 0 && bytes + size > kMaxMessageBytes) {
-        next = event.envelope().global_position();
-        complete = false;
-        break;
-      }
-      bytes += size;
       *response_.add_events() = std::move(event);
     }
-    const bool caught_up = page.end && complete;
-    response_.set_resume_from(next);
-    response_.set_caught_up(caught_up);
-    if (caught_up) announced_caught_up_ = true;
-    read_.from_position = next;
+    response_.set_resume_from(page.next);
+    response_.set_caught_up(page.end);
+    if (page.end) announced_caught_up_ = true;
+    read_.from_position = page.next;
   }
 
   void Woken() {
@@ -699,9 +681,6 @@ class SubscribeReactor final
     }
     if (done) Finish(*done);
   }
-
-  // Messages stay well under the 4 MiB default a client accepts.
-  static constexpr size_t kMaxMessageBytes = 1 << 20;
 
   const ServiceDeps deps_;
   // Touched by one step at a time (steps never overlap: busy_).

@@ -48,6 +48,7 @@
 #include "caseledger/v1/events.pb.h"
 #include "engine/event_log.h"
 #include "engine/options.h"
+#include "tests/testing/child_output.h"
 #include "tests/testing/event_builders.h"
 
 namespace caseledger::testing {
@@ -66,29 +67,10 @@ constexpr uint64_t kMaxEventsPerAppend = 3;
 constexpr uint64_t kSharedCaseOneIn = 8;
 constexpr char kSharedCase[] = "shared";
 
-std::mutex stdout_mutex;
+using ::caseledger::testing::WriteStdout;
 
-// Writes all of `text` to fd 1 under stdout_mutex. Returns false if the pipe
-// is gone (the parent stopped listening).
-bool WriteStdout(const std::string& text) {
-  std::lock_guard<std::mutex> lock(stdout_mutex);
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(1, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// Reports an unexpected outcome on stdout and stderr and exits at once with
-// status 3. Does not run destructors (other threads still use the log).
 [[noreturn]] void Fail(const std::string& message) {
-  WriteStdout(absl::StrCat("ERR ", message, "\n"));
-  std::fprintf(stderr, "crash_writer: %s\n", message.c_str());
-  std::fflush(stderr);
-  std::_Exit(3);
+  ::caseledger::testing::FailChild("crash_writer", message);
 }
 
 std::string OwnedCaseId(int thread, int index) {

@@ -484,7 +484,7 @@ TEST_F(EventLogTest, ReadAllPagesAndFiltersWithoutSkippingOrRepeating) {
   EXPECT_EQ(empty.next, 11u);
 }
 
-TEST_F(EventLogTest, ReadAllStopsAtMaxBytes) {
+TEST_F(EventLogTest, ReadsStopAtMaxBytes) {
   for (int i = 0; i < 10; ++i) {
     ASSERT_OK(log_->Append(
         Request("c1", ExpectedVersion::Any(), {MakeNoteEvent(1000)})));
@@ -498,6 +498,18 @@ TEST_F(EventLogTest, ReadAllStopsAtMaxBytes) {
   request.max_bytes = 1;  // at least one event
   ASSERT_OK_AND_ASSIGN(ReadPage one, log_->ReadAll(request));
   EXPECT_EQ(one.events.size(), 1u);
+
+  ReadCaseRequest by_case;
+  by_case.case_id = "c1";
+  by_case.max_bytes = 2500;
+  ASSERT_OK_AND_ASSIGN(ReadPage forward, log_->ReadCase(by_case));
+  ASSERT_EQ(forward.events.size(), 3u);
+  EXPECT_EQ(forward.next, 4u);
+  EXPECT_FALSE(forward.end);
+  by_case.direction = Direction::kBackward;
+  ASSERT_OK_AND_ASSIGN(ReadPage backward, log_->ReadCase(by_case));
+  ASSERT_EQ(backward.events.size(), 3u);
+  EXPECT_EQ(backward.next, 7u);
 }
 
 TEST_F(EventLogTest, ReadCaseForwardAndBackward) {

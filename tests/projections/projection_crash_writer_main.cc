@@ -44,6 +44,7 @@
 #include "engine/event_log.h"
 #include "engine/options.h"
 #include "projections/case_projection.h"
+#include "tests/testing/child_output.h"
 
 namespace caseledger::testing {
 namespace {
@@ -52,25 +53,10 @@ namespace {
 // gives up (only reached if the projection is stuck).
 constexpr absl::Duration kProgressTimeout = absl::Seconds(60);
 
-// Writes all of `text` to fd 1. Returns false if the pipe is gone.
-bool WriteStdout(const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(1, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
+using ::caseledger::testing::WriteStdout;
 
-// Reports an unexpected outcome on stdout and stderr and exits at once with
-// status 3, without running destructors (the projection thread is running).
 [[noreturn]] void Fail(const std::string& message) {
-  WriteStdout(absl::StrCat("ERR ", message, "\n"));
-  std::fprintf(stderr, "projection_crash_writer: %s\n", message.c_str());
-  std::fflush(stderr);
-  std::_Exit(3);
+  ::caseledger::testing::FailChild("projection_crash_writer", message);
 }
 
 void Emit(const std::string& line) {

@@ -197,6 +197,25 @@ class Cli {
   }
   bool json() const { return args_.Has("json"); }
 
+  // Copies --page-size and --page-token into `request`; false if the size
+  // is not a number.
+  template <typename Request>
+  bool SetPaging(Request* request) const {
+    uint32_t page_size = 0;
+    if (args_.Has("page-size") &&
+        !absl::SimpleAtoi(args_.Get("page-size"), &page_size)) {
+      return false;
+    }
+    request->set_page_size(page_size);
+    request->set_page_token(args_.Get("page-token"));
+    return true;
+  }
+
+  // The comma-separated values of option `key` ("GoalSet,GoalRevised").
+  std::vector<std::string> List(const std::string& key) const {
+    return absl::StrSplit(args_.Get(key), ',', absl::SkipEmpty());
+  }
+
   template <typename Response, typename Format>
   int Output(const grpc::Status& status, const Response& response,
              Format format) {
@@ -267,19 +286,8 @@ class Cli {
         !ParseTime(args_.Get("until"), request.mutable_until())) {
       return Usage("--until: YYYY-MM-DD or an RFC 3339 time");
     }
-    if (args_.Has("kind")) {
-      for (absl::string_view kind :
-           absl::StrSplit(args_.Get("kind"), ',', absl::SkipEmpty())) {
-        request.add_event_types(std::string(kind));
-      }
-    }
-    uint32_t page_size = 0;
-    if (args_.Has("page-size") &&
-        !absl::SimpleAtoi(args_.Get("page-size"), &page_size)) {
-      return Usage("--page-size: a number");
-    }
-    request.set_page_size(page_size);
-    request.set_page_token(args_.Get("page-token"));
+    for (const std::string& kind : List("kind")) request.add_event_types(kind);
+    if (!SetPaging(&request)) return Usage("--page-size: a number");
     auto stub = v1::Queries::NewStub(channel_);
     grpc::ClientContext context;
     Prepare(&context);
@@ -293,13 +301,7 @@ class Cli {
     v1::ReadCaseHistoryRequest request;
     request.set_case_id(args_.positional[0]);
     request.set_backward(args_.Has("backward"));
-    uint32_t page_size = 0;
-    if (args_.Has("page-size") &&
-        !absl::SimpleAtoi(args_.Get("page-size"), &page_size)) {
-      return Usage("--page-size: a number");
-    }
-    request.set_page_size(page_size);
-    request.set_page_token(args_.Get("page-token"));
+    if (!SetPaging(&request)) return Usage("--page-size: a number");
     auto stub = v1::Audit::NewStub(channel_);
     grpc::ClientContext context;
     Prepare(&context);
@@ -433,10 +435,7 @@ class Cli {
     } else {
       request.set_from_now(true);
     }
-    for (absl::string_view type :
-         absl::StrSplit(args_.Get("type"), ',', absl::SkipEmpty())) {
-      request.add_event_types(std::string(type));
-    }
+    for (const std::string& type : List("type")) request.add_event_types(type);
     request.set_case_id(args_.Get("case"));
     auto stub = v1::Subscriptions::NewStub(channel_);
     grpc::ClientContext context;  // no deadline: follows until interrupted
