@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -136,7 +137,43 @@ struct PendingAppend {
   bool finished = false;
   absl::StatusOr<AppendResult> result;
   absl::CondVar cv;
+  // Set for an EventLog::Import (then `request` is empty): committed in a
+  // group of its own.
+  struct ImportBatch* import = nullptr;
 };
+
+// An EventLog::Import in the queue: each event is a one-event append of its
+// own (normalised like any append), expected at the version before the one
+// it carries, stamped with its own recorded_at.
+struct ImportPart {
+  std::unique_ptr<PendingAppend> append;
+  uint64_t version = 0;   // the stream version the event carries
+  uint64_t position = 0;  // the global position it carries (0: none)
+  absl::Time recorded_at;
+};
+struct ImportBatch {
+  std::vector<ImportPart> parts;
+  ImportResult result;
+};
+
+// `status` for the import's event `i`: the field path starts with events[i].
+absl::Status AtImportIndex(const absl::Status& status, size_t i) {
+  if (status.ok()) return status;
+  const std::string index = absl::StrCat("events[", i, "]");
+  std::string message(status.message());
+  if (absl::StartsWith(message, "events[0]")) {
+    message = absl::StrCat(index, message.substr(9));
+  } else if (absl::StartsWith(message, "envelope.")) {
+    message = absl::StrCat(index, ".", message);
+  } else {
+    message = absl::StrCat(index, ": ", message);
+  }
+  absl::Status out(status.code(), message);
+  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) {
+    out.SetPayload(url, p);
+  });
+  return out;
+}
 
 }  // namespace
 
@@ -310,6 +347,71 @@ class EventLog::Impl {
       }
     }
     pending->done(refused);
+  }
+
+  absl::StatusOr<ImportResult> Import(const ImportRequest& request) {
+    const size_t n = request.events.size();
+    if (n == 0) return absl::InvalidArgumentError("events: required");
+    if (n > options_.max_group_events) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "events: more than ", options_.max_group_events, " in one import"));
+    }
+    const absl::Time latest = options_.clock->Now() + absl::Minutes(5);
+    ImportBatch batch;
+    batch.parts.resize(n);
+    PendingAppend leader;
+    leader.import = &batch;
+    for (size_t i = 0; i < n; ++i) {
+      const v1::Event& in = request.events[i];
+      const v1::EventEnvelope& env = in.envelope();
+      const auto field = [i](absl::string_view name, absl::string_view what) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("events[", i, "].envelope.", name, ": ", what));
+      };
+      if (env.stream_version() == 0) return field("stream_version", "required");
+      if (!env.has_recorded_at()) return field("recorded_at", "required");
+      const google::protobuf::Timestamp& ts = env.recorded_at();
+      if (ts.seconds() < 0 || ts.nanos() < 0 || ts.nanos() > 999999999 ||
+          FromProto(ts) > latest) {
+        return field("recorded_at", "out of range (or in the future)");
+      }
+      if (!env.event_type().empty() &&
+          env.event_type() != EventTypeOf(in.payload())) {
+        return field("event_type", "does not match the payload");
+      }
+      ImportPart& part = batch.parts[i];
+      part.version = env.stream_version();
+      part.position = env.global_position();
+      part.recorded_at = FromProto(ts);
+      AppendRequest append;
+      append.case_id = env.case_id();
+      append.expected = ExpectedVersion::Exact(part.version - 1);
+      v1::Event& event = append.events.emplace_back();
+      *event.mutable_envelope() = env;
+      *event.mutable_payload() = in.payload();
+      // The fields this log assigns itself.
+      v1::EventEnvelope* e = event.mutable_envelope();
+      e->clear_stream_version();
+      e->clear_global_position();
+      e->clear_event_type();
+      e->clear_recorded_at();
+      e->clear_prev_hash();
+      part.append = std::make_unique<PendingAppend>();
+      RETURN_IF_ERROR(
+          AtImportIndex(Normalise(std::move(append), *part.append), i));
+      leader.bytes += part.append->bytes;
+    }
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(Refusal(leader.bytes));
+    writers_.push_back(&leader);
+    pending_bytes_ += leader.bytes;
+    while (!leader.finished && writers_.front() != &leader) {
+      leader.cv.Wait(&mu_);
+    }
+    if (!leader.finished) LeadGroup();
+    RETURN_IF_ERROR(leader.result.status());
+    batch.result.last_position = leader.result->last_position;
+    return batch.result;
   }
 
   absl::StatusOr<v1::Event> ReadEvent(uint64_t position) const {
@@ -748,6 +850,12 @@ class EventLog::Impl {
       if (!group.appends.empty() && events + n > options_.max_group_events) {
         break;
       }
+      // An import is committed alone (all or nothing, its own recorded_at).
+      if (!group.appends.empty() &&
+          (pending->import != nullptr ||
+           group.appends.front()->import != nullptr)) {
+        break;
+      }
       events += n;
       group.appends.push_back(pending);
     }
@@ -760,9 +868,11 @@ class EventLog::Impl {
     group.recorded_at = std::max(options_.clock->Now(), last_recorded_at_);
     group.results.reserve(group.appends.size());
     for (PendingAppend* pending : group.appends) {
-      group.results.push_back(health.ok()
-                                  ? Prepare(*pending, group, position)
-                                  : absl::StatusOr<AppendResult>(health));
+      group.results.push_back(!health.ok()
+                                  ? absl::StatusOr<AppendResult>(health)
+                              : pending->import != nullptr
+                                  ? PrepareImport(*pending, group, position)
+                                  : Prepare(*pending, group, position));
     }
     bool committed = false;
     if (position != first) {
@@ -956,6 +1066,57 @@ class EventLog::Impl {
     return result;
   }
 
+  // Decides an import's events in order against the log (it is alone in
+  // its group), staging the new ones with their own recorded_at; on the
+  // first failure unstages everything and returns it.
+  absl::StatusOr<AppendResult> PrepareImport(PendingAppend& leader,
+                                             StagedGroup& group,
+                                             uint64_t& position) {
+    ImportBatch& batch = *leader.import;
+    const uint64_t first = position;
+    absl::Time floor = last_recorded_at_;
+    for (size_t i = 0; i < batch.parts.size(); ++i) {
+      ImportPart& part = batch.parts[i];
+      group.recorded_at = std::max(floor, part.recorded_at);
+      absl::StatusOr<AppendResult> one = Prepare(*part.append, group, position);
+      if (one.ok() && one->replayed && one->first_version != part.version) {
+        one = absl::AlreadyExistsError(
+            "envelope.event_id: already stored at another version");
+      }
+      if (!one.ok() && CurrentVersionOf(one.status())) {
+        absl::Status conflict = absl::AbortedError(
+            absl::StrCat("envelope.stream_version: ", part.version,
+                         " does not follow the case's version ",
+                         *CurrentVersionOf(one.status())));
+        conflict.SetPayload(
+            kVersionConflictPayload,
+            absl::Cord(absl::StrCat(*CurrentVersionOf(one.status()))));
+        one = conflict;
+      }
+      if (!one.ok()) {
+        group.batch.Clear();
+        group.heads.clear();
+        group.ids.clear();
+        position = first;
+        batch.result = ImportResult();
+        return AtImportIndex(one.status(), i);
+      }
+      if (one->replayed) {
+        ++batch.result.already_present;
+        continue;
+      }
+      floor = group.recorded_at;
+      ++batch.result.imported;
+      if (one->first_position == part.position) ++batch.result.positions_kept;
+    }
+    // What LeadGroup keeps as the log's last recorded_at after the commit.
+    group.recorded_at = floor;
+    AppendResult result;
+    result.last_position = position;
+    result.commit_position = position;
+    return result;
+  }
+
   const EventLogOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -1106,6 +1267,10 @@ EventLog::~EventLog() = default;
 
 absl::StatusOr<AppendResult> EventLog::Append(const AppendRequest& request) {
   return impl_->Append(request);
+}
+
+absl::StatusOr<ImportResult> EventLog::Import(const ImportRequest& request) {
+  return impl_->Import(request);
 }
 
 void EventLog::AppendAsync(AppendRequest request, AppendCallback done) {

@@ -142,6 +142,25 @@ struct CaseHead {
   std::string last_hash;       // 32 bytes; empty when version == 0
 };
 
+// Events carried over from another log (an export), for EventLog::Import.
+struct ImportRequest {
+  // In the source log's global order. Per event: the envelope as the source
+  // served it, with stream_version and recorded_at (required), event_type
+  // (optional; must match the payload) and global_position (optional, only
+  // compared), and the payload. prev_hash and hash are ignored: they depend
+  // on how the source stored its bytes, and this log computes its own chain.
+  std::vector<v1::Event> events;
+};
+
+struct ImportResult {
+  uint64_t imported = 0;         // newly stored
+  uint64_t already_present = 0;  // same id, content, case and version stored
+  // Newly stored at the global position they carried (all of them when
+  // importing a whole export into an empty log).
+  uint64_t positions_kept = 0;
+  uint64_t last_position = 0;  // the log's last position after the import
+};
+
 struct VerifyReport {
   bool ok = true;
   uint64_t events_checked = 0;
@@ -181,6 +200,23 @@ class EventLog {
   //    shutting down;
   //  - OK with the original result (replayed = true) for an exact retry.
   absl::StatusOr<AppendResult> Append(const AppendRequest& request);
+
+  // Imports events exported from another log (an operator action: moving or
+  // restoring a ledger), all or nothing: either every event of the request is
+  // stored or already present, or nothing is stored. Per event, in order:
+  //  - an event whose id is stored with the same content, case and version
+  //    is already present and skipped (re-running an import adds nothing);
+  //    the same id with anything else is ALREADY_EXISTS;
+  //  - otherwise it must be its case's next version (ABORTED, carrying the
+  //    case's version, if not) and is validated as by Append;
+  //  - it keeps its recorded_at, raised if necessary to the log's last
+  //    recorded_at (recorded_at never decreases along the log; importing
+  //    into an empty log keeps every value), and gets this log's next global
+  //    position (the same one, importing a whole export into an empty log).
+  // recorded_at later than the clock (+5 minutes) is INVALID_ARGUMENT.
+  // Errors name the event: "events[3].envelope.stream_version: ...". At most
+  // options.max_group_events events per call. Other errors as for Append.
+  absl::StatusOr<ImportResult> Import(const ImportRequest& request);
 
   // Asynchronous Append: `done` is called exactly once with the outcome,
   // after the events are durable. Never blocks on I/O.

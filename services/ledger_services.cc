@@ -86,26 +86,6 @@ absl::Status AwaitProjection(const ServiceDeps& deps,
   return absl::OkStatus();
 }
 
-// Runs `work` on the executor and finishes the call with its status.
-grpc::ServerUnaryReactor* RunBlocking(const ServiceDeps& deps,
-                                      grpc::CallbackServerContext* context,
-                                      std::function<absl::Status()> work) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const bool queued = deps.executor->Submit([reactor, context, work] {
-    // A call cancelled (or past its deadline) while queued is not worked on.
-    if (context->IsCancelled()) {
-      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
-      return;
-    }
-    reactor->Finish(ToGrpcStatus(work(), context));
-  });
-  if (!queued) {
-    reactor->Finish(ToGrpcStatus(
-        absl::ResourceExhaustedError("server busy; retry later"), context));
-  }
-  return reactor;
-}
-
 engine::ExpectedVersion FromProto(const v1::ExpectedVersion& expected) {
   switch (expected.kind_case()) {
     case v1::ExpectedVersion::kNoStream:
@@ -163,6 +143,25 @@ absl::StatusOr<projections::MetricsQuery> ToQuery(
 }
 
 }  // namespace
+
+grpc::ServerUnaryReactor* RunBlocking(const ServiceDeps& deps,
+                                      grpc::CallbackServerContext* context,
+                                      std::function<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool queued = deps.executor->Submit([reactor, context, work] {
+    // A call cancelled (or past its deadline) while queued is not worked on.
+    if (context->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      return;
+    }
+    reactor->Finish(ToGrpcStatus(work(), context));
+  });
+  if (!queued) {
+    reactor->Finish(ToGrpcStatus(
+        absl::ResourceExhaustedError("server busy; retry later"), context));
+  }
+  return reactor;
+}
 
 // ---------------------------------------------------------------------------
 // Writing

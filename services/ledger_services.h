@@ -47,6 +47,13 @@ struct ServiceDeps {
   ServiceLimits limits;
 };
 
+// Runs `work` on `deps.executor` and finishes the call with its status
+// (RESOURCE_EXHAUSTED if the executor's queue is full; CANCELLED if the call
+// was cancelled while queued). For handlers whose work blocks.
+grpc::ServerUnaryReactor* RunBlocking(const ServiceDeps& deps,
+                                      grpc::CallbackServerContext* context,
+                                      std::function<absl::Status()> work);
+
 class CaseWriterService final : public v1::CaseWriter::CallbackService {
  public:
   explicit CaseWriterService(ServiceDeps deps) : deps_(deps) {}

@@ -60,6 +60,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   server->analytics_ = std::make_unique<AnalyticsService>(deps);
   server->operations_ = std::make_unique<OperationsService>(deps);
   server->subscriptions_ = std::make_unique<SubscriptionsService>(deps);
+  server->transfer_ = std::make_unique<TransferService>(deps);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -78,6 +79,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.RegisterService(server->analytics_.get());
   builder.RegisterService(server->operations_.get());
   builder.RegisterService(server->subscriptions_.get());
+  builder.RegisterService(server->transfer_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::FailedPreconditionError(
@@ -90,7 +92,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     for (const char* name :
          {"caseledger.v1.CaseWriter", "caseledger.v1.Audit",
           "caseledger.v1.Queries", "caseledger.v1.Analytics",
-          "caseledger.v1.Subscriptions", "caseledger.v1.Operations"}) {
+          "caseledger.v1.Subscriptions", "caseledger.v1.Operations",
+          "caseledger.v1.Transfer"}) {
       health->SetServingStatus(name, true);
     }
   }

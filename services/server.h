@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "engine/options.h"
 #include "services/ledger_services.h"
+#include "services/transfer_service.h"
 
 namespace caseledger::services {
 
@@ -65,6 +66,7 @@ class LedgerServer {
   std::unique_ptr<AnalyticsService> analytics_;
   std::unique_ptr<OperationsService> operations_;
   std::unique_ptr<SubscriptionsService> subscriptions_;
+  std::unique_ptr<TransferService> transfer_;
   std::unique_ptr<grpc::Server> server_;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;

@@ -40,5 +40,8 @@ Try, in another terminal:
   $CASECTL metrics --by=program
   $CASECTL verify
   $CASECTL status
+  $CASECTL tail --from=1
+  $CASECTL export --out=ledger.jsonl
+  $CASECTL --help
 MSG
 wait "$server"

@@ -4,15 +4,21 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "caseledger/v1/ledger_service.pb.h"
+#include "caseledger/v1/transfer.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "services/server.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -23,8 +29,39 @@ using ::caseledger::testing::TempDir;
 
 struct CliRun {
   int exit_code = -1;
-  std::string out;  // stdout and stderr
+  std::string out;  // stdout and stderr (stdout only for CasectlAt)
+  std::string err;  // stderr, for CasectlAt
 };
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+// Runs a shell command; its stdout (and whatever it redirects there).
+CliRun RunCommand(const std::string& command) {
+  CliRun run;
+  FILE* pipe = popen(command.c_str(), "r");
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    run.out.append(buffer, n);
+  }
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
 
 class CasectlTest : public ::testing::Test {
  protected:
@@ -47,16 +84,29 @@ class CasectlTest : public ::testing::Test {
       std::fclose(f);
       command = absl::StrCat(command, " < ", file);
     }
-    CliRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    char buffer[4096];
-    size_t n;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-      run.out.append(buffer, n);
-    }
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return RunCommand(command);
+  }
+
+  // Runs casectl against the server on `port`; stdout and stderr apart.
+  CliRun CasectlAt(int port, const std::string& args) {
+    const std::string err_file = dir_.Sub("stderr.txt");
+    const std::string command =
+        absl::StrCat(CASECTL_PATH, " --server=127.0.0.1:", port, " ", args,
+                     " 2>", err_file, " </dev/null");
+    CliRun run = RunCommand(command);
+    run.err = ReadFile(err_file);
     return run;
+  }
+
+  // A second, empty ledger in its own data directory.
+  std::unique_ptr<services::LedgerServer> StartSecondServer() {
+    services::ServerOptions options;
+    options.data_dir = dir_.Sub("data2");
+    options.listen = "127.0.0.1:0";
+    absl::StatusOr<std::unique_ptr<services::LedgerServer>> server =
+        services::LedgerServer::Start(options);
+    EXPECT_OK(server.status());
+    return server.ok() ? std::move(server).value() : nullptr;
   }
 
   TempDir dir_;
@@ -125,18 +175,238 @@ TEST_F(CasectlTest, ExitCodesSayWhatWentWrong) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(bad.out, "not valid event JSON")) << bad.out;
   EXPECT_EQ(Casectl("verify").exit_code, 0);
-  CliRun down;
-  {
-    const std::string command = absl::StrCat(
-        CASECTL_PATH, " --server=127.0.0.1:1 --timeout=2 status 2>&1");
-    FILE* pipe = popen(command.c_str(), "r");
-    char buffer[512];
-    while (std::fread(buffer, 1, sizeof(buffer), pipe) > 0) {
-    }
-    const int status = pclose(pipe);
-    down.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
+  const CliRun down = RunCommand(absl::StrCat(
+      CASECTL_PATH, " --server=127.0.0.1:1 --timeout=2 status 2>&1"));
   EXPECT_EQ(down.exit_code, 5);  // server unavailable
+}
+
+TEST_F(CasectlTest, ExportImportIntoAnEmptyLedgerExportsIdenticalLines) {
+  const int a = server_->port();
+  ASSERT_EQ(CasectlAt(a, "demo --cases=4 --seed=3 --progress=none").exit_code,
+            0);
+  const std::string first = dir_.Sub("first.jsonl");
+  // "--out FILE" and "--out=FILE" both work.
+  CliRun exported = CasectlAt(
+      a, absl::StrCat("--json export --out ", first, " --progress=lines"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  // --json: the summary alone on stdout; progress on stderr only.
+  const std::string lines_text = ReadFile(first);
+  const std::vector<std::string> lines = Lines(lines_text);
+  ASSERT_GT(lines.size(), 100u);
+  EXPECT_EQ(exported.out,
+            absl::StrCat("{\"events\": ", lines.size(),
+                         ", \"last_position\": ", lines.size(), "}\n"));
+  EXPECT_TRUE(absl::StrContains(
+      exported.err, absl::StrCat("export: ", lines.size(), " events in")))
+      << exported.err;
+  // One Event per line, in global order, without ledger-specific hashes.
+  for (size_t i = 0; i < lines.size(); ++i) {
+    v1::Event event;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(lines[i], &event).ok())
+        << lines[i];
+    EXPECT_EQ(event.envelope().global_position(), i + 1);
+    EXPECT_TRUE(event.hash().empty());
+    EXPECT_TRUE(event.envelope().prev_hash().empty());
+  }
+
+  std::unique_ptr<services::LedgerServer> second = StartSecondServer();
+  ASSERT_NE(second, nullptr);
+  const int b = second->port();
+  CliRun imported =
+      CasectlAt(b, absl::StrCat("--json import ", first, " --batch=50"));
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  v1::ImportEventsResponse result;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(imported.out, &result).ok())
+      << imported.out;
+  EXPECT_EQ(result.imported(), lines.size());
+  EXPECT_EQ(result.positions_kept(), lines.size());
+  EXPECT_EQ(result.commit_position(), lines.size());
+
+  const std::string again = dir_.Sub("again.jsonl");
+  ASSERT_EQ(CasectlAt(b, absl::StrCat("export --out=", again)).exit_code, 0);
+  EXPECT_TRUE(ReadFile(again) == lines_text)
+      << "the second export differs from the first";
+
+  // Re-running the import adds nothing.
+  CliRun rerun = CasectlAt(b, absl::StrCat("--json import ", first));
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(rerun.out, &result).ok());
+  EXPECT_EQ(result.imported(), 0u);
+  EXPECT_EQ(result.already_present(), lines.size());
+  // The second ledger has its own valid chain and the same read models.
+  EXPECT_EQ(CasectlAt(b, "verify").exit_code, 0);
+  const CliRun plan_a = CasectlAt(a, "--json plan case-000001");
+  const CliRun plan_b = CasectlAt(b, "--json plan case-000001");
+  ASSERT_EQ(plan_b.exit_code, 0) << plan_b.err;
+  EXPECT_EQ(plan_a.out, plan_b.out);
+}
+
+TEST_F(CasectlTest, AMalformedImportLineStopsAtItsLineNumber) {
+  const int a = server_->port();
+  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
+  ASSERT_EQ(Casectl("append c2", R"({"envelope": {
+      "occurred_at": "2026-11-21T10:00:00Z",
+      "actor": {"user_id": "cm-anna", "role": "caseworker"}},
+      "payload": {"note_recorded": {"text": "called back"}}})")
+                .exit_code,
+            0);
+  ASSERT_EQ(CasectlAt(a, "export --out=" + dir_.Sub("good.jsonl")).exit_code,
+            0);
+  const std::vector<std::string> good = Lines(ReadFile(dir_.Sub("good.jsonl")));
+  ASSERT_EQ(good.size(), 3u);
+  std::unique_ptr<services::LedgerServer> second = StartSecondServer();
+  ASSERT_NE(second, nullptr);
+  const int b = second->port();
+  const auto ledger_b = [&]() {
+    const std::string file = dir_.Sub("b.jsonl");
+    EXPECT_EQ(CasectlAt(b, "export --out=" + file).exit_code, 0);
+    return Lines(ReadFile(file));
+  };
+
+  // Not JSON on line 3: nothing is imported at all.
+  const std::string bad = dir_.Sub("bad.jsonl");
+  WriteFile(bad, absl::StrCat(good[0], "\n", good[1], "\n{not json\n"));
+  CliRun broken = CasectlAt(b, "import " + bad);
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(broken.err, "bad.jsonl:3: not an event"))
+      << broken.err;
+  EXPECT_TRUE(absl::StrContains(broken.err, "nothing was imported"))
+      << broken.err;
+  EXPECT_TRUE(ledger_b().empty());
+
+  // A line the server refuses (its version does not follow the case's):
+  // exactly the lines before it are imported.
+  v1::Event out_of_sequence;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(good[1], &out_of_sequence)
+          .ok());
+  out_of_sequence.mutable_envelope()->set_stream_version(7);
+  std::string moved;
+  ASSERT_TRUE(
+      google::protobuf::util::MessageToJsonString(out_of_sequence, &moved)
+          .ok());
+  WriteFile(bad, absl::StrCat(good[0], "\n", moved, "\n", good[2], "\n"));
+  CliRun refused = CasectlAt(b, "import " + bad);
+  EXPECT_EQ(refused.exit_code, 4) << refused.err;  // a version conflict
+  EXPECT_TRUE(absl::StrContains(refused.err, "bad.jsonl:2: refused"))
+      << refused.err;
+  EXPECT_TRUE(absl::StrContains(refused.err, "stream_version")) << refused.err;
+  EXPECT_EQ(ledger_b(), std::vector<std::string>({good[0]}));
+
+  // The fixed file completes the import.
+  CliRun fixed = CasectlAt(b, "import " + dir_.Sub("good.jsonl"));
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_TRUE(absl::StrContains(fixed.out, "imported 2 events (1 already"))
+      << fixed.out;
+  EXPECT_EQ(ledger_b(), good);
+
+  EXPECT_EQ(CasectlAt(b, "import " + dir_.Sub("missing.jsonl")).exit_code, 2);
+}
+
+TEST_F(CasectlTest, HelpExplainsEveryCommandWithAnExample) {
+  CliRun help = Casectl("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* command :
+       {"plan", "timeline", "history", "verify", "metrics", "append", "tail",
+        "status", "rebuild", "backup", "export", "import", "demo"}) {
+    EXPECT_TRUE(absl::StrContains(help.out, absl::StrCat("e.g. casectl ")))
+        << command;
+    CliRun one = Casectl(absl::StrCat(command, " --help"));
+    EXPECT_EQ(one.exit_code, 0) << command;
+    EXPECT_TRUE(absl::StrContains(
+        one.out, absl::StrCat("Usage: casectl [global flags] ", command)))
+        << one.out;
+    EXPECT_TRUE(absl::StrContains(one.out, absl::StrCat("Example:\n  casectl")))
+        << one.out;
+    EXPECT_TRUE(absl::StrContains(help.out, absl::StrCat("\n  ", command)))
+        << command;
+  }
+  EXPECT_EQ(Casectl("").exit_code, 2);  // no command: usage on stderr
+  CliRun unknown = Casectl("plan c1 --as_of=3");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(unknown.out, "plan does not take --as_of"))
+      << unknown.out;
+  EXPECT_EQ(Casectl("export").exit_code, 2);  // --out is required
+  EXPECT_EQ(Casectl("import a b").exit_code, 2);
+  EXPECT_EQ(Casectl("verify --progress=fancy").exit_code, 2);
+}
+
+TEST_F(CasectlTest, DemoMetricsStatusRebuildBackupAndTail) {
+  const int port = server_->port();
+  CliRun demo = CasectlAt(port, "demo --cases=12 --seed=2 --progress=lines");
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  EXPECT_TRUE(absl::StrContains(demo.out, "demo caseload: 12 cases"))
+      << demo.out;
+  EXPECT_TRUE(absl::StrContains(demo.err, "demo: ")) << demo.err;
+  CliRun again = CasectlAt(port, "demo --cases=12 --seed=2 --progress=none");
+  EXPECT_TRUE(absl::StrContains(again.out, "already present")) << again.out;
+  EXPECT_TRUE(again.err.empty()) << again.err;
+  const uint64_t events = server_->log()->LastPosition();
+
+  CliRun metrics = CasectlAt(port, "--json metrics --by=program");
+  ASSERT_EQ(metrics.exit_code, 0) << metrics.err;
+  v1::GetMetricsResponse report;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(metrics.out, &report).ok())
+      << metrics.out;
+  EXPECT_EQ(report.report().group_by(), v1::METRICS_GROUP_BY_PROGRAM);
+  CliRun table = CasectlAt(port, "metrics --by=program");
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+
+  CliRun rebuilt = CasectlAt(port, "--json rebuild --wait --progress=lines");
+  ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
+  EXPECT_TRUE(absl::StrContains(rebuilt.err, "rebuild: ")) << rebuilt.err;
+  v1::GetProjectionStatusResponse status;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(rebuilt.out, &status).ok())
+      << rebuilt.out;
+  ASSERT_GT(status.projections_size(), 0);
+  EXPECT_FALSE(status.projections(0).rebuilding());
+  EXPECT_GE(status.projections(0).position(), events);
+  CliRun status_json = CasectlAt(port, "--json status");
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(status_json.out, &status)
+          .ok())
+      << status_json.out;
+  EXPECT_EQ(status.projections(0).log_position(), events);
+
+  CliRun verify = CasectlAt(port, "--json verify --progress=lines");
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  v1::VerifyResponse verified;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(verify.out, &verified).ok())
+      << verify.out;
+  EXPECT_EQ(verified.events_checked(), events);
+  EXPECT_TRUE(absl::StrContains(verify.err,
+                                absl::StrCat("verify: ", events, " events in")))
+      << verify.err;
+
+  CliRun backup = CasectlAt(port, "backup snap-1");
+  EXPECT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_TRUE(absl::StrContains(backup.out, "backup written")) << backup.out;
+
+  // tail follows the stream: every event from position 1, as JSON lines.
+  testing::ChildProcess tail;
+  tail.Spawn(CASECTL_PATH, {absl::StrCat("--server=127.0.0.1:", port), "--json",
+                            "tail", "--from=1"});
+  std::string fragment;
+  for (uint64_t position = 1; position <= events; ++position) {
+    std::optional<std::string> line = tail.ReadLine(&fragment);
+    ASSERT_TRUE(line.has_value()) << "tail ended at " << position;
+    v1::Event event;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*line, &event).ok())
+        << *line;
+    EXPECT_EQ(event.envelope().global_position(), position);
+  }
+  // ... and then live.
+  ASSERT_EQ(Casectl("append c-live", kEvents).exit_code, 0);
+  std::optional<std::string> live = tail.ReadLine(&fragment);
+  ASSERT_TRUE(live.has_value());
+  EXPECT_TRUE(absl::StrContains(*live, "c-live")) << *live;
+  tail.KillAndWait();
 }
 
 }  // namespace

@@ -4,28 +4,35 @@
 // 5 server unavailable; 6 verification found a broken chain.
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "caseledger/v1/ledger_service.grpc.pb.h"
+#include "caseledger/v1/transfer.grpc.pb.h"
 #include "engine/ids.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "projections/dates.h"
 #include "tools/casectl/format.h"
+#include "tools/casectl/progress.h"
 #include "tools/caseload/caseload.h"
 
 namespace caseledger::casectl {
@@ -41,57 +48,193 @@ enum ExitCode {
   kBroken = 6,
 };
 
-constexpr char kUsageText[] = R"(casectl: the command line for caseledger
+struct CommandHelp {
+  const char* name;
+  const char* synopsis;
+  const char* summary;  // one line, for the overview
+  const char* details;  // for "casectl COMMAND --help"
+  const char* example;
+  // Flags the command takes besides the global ones.
+  std::vector<std::string> flags;
+};
 
-Usage: casectl [--server=HOST:PORT] [--json] [--timeout=SECONDS] COMMAND ...
+const std::vector<CommandHelp>& Commands() {
+  static const auto* commands = new std::vector<CommandHelp>{
+      {"plan",
+       "plan CASE [--as-of=TIME|POSITION] [--occurred]",
+       "the current plan of a case, grouped by goal",
+       "Prints the plan: status, program, strengths, goals with their steps\n"
+       "and GAS scale, resources, support network, consents, measures.\n"
+       "--as-of shows the plan as the record stood at a global position or\n"
+       "an RFC 3339 time / YYYY-MM-DD; with --occurred, as things were at\n"
+       "that time (events dated by when they happened).",
+       "casectl plan case-000001 --as-of=2025-03-01 --occurred",
+       {"as-of", "occurred"}},
+      {"timeline",
+       "timeline CASE [--since=TIME] [--until=TIME] [--type=T,...]",
+       "a case's events, one line each",
+       "One line per event (occurred-at, type, actor, summary). --since and\n"
+       "--until filter by occurred-at; --type by event type (comma-separated;\n"
+       "--kind is an older spelling). Paged: --page-size=N, then\n"
+       "--page-token=T from the previous page.",
+       "casectl timeline case-000001 --type=GoalSet,GoalRevised",
+       {"since", "until", "type", "kind", "page-size", "page-token"}},
+      {"history",
+       "history CASE [--backward] [--page-size=N] [--page-token=T]",
+       "the full auditable history of a case: actor, times, hash, chain",
+       "Every stored event of the case with its actor, occurred and recorded\n"
+       "times, global position, hash and whether its chain link holds.",
+       "casectl history case-000001 --backward --page-size=20",
+       {"backward", "page-size", "page-token"}},
+      {"verify",
+       "verify [CASE] [--progress=MODE]",
+       "recompute hash chains: a case, or the whole log",
+       "Recomputes the SHA-256 chains and prints a clear OK with counts, or\n"
+       "the first broken global position and why (exit code 6). Checking the\n"
+       "whole log shows progress (elapsed time; the server does the work).",
+       "casectl verify",
+       {"progress"}},
+      {"metrics",
+       "metrics [--by=program|case-manager|team|cohort|period|training-cycle]"
+       " [--as-of=YYYY-MM-DD] [--program=P]",
+       "outcome metrics as an aligned table, small groups suppressed",
+       "GAS, goal attainment, step completion, time to plan, measures and\n"
+       "their change, return to work, reopenings; grouped with --by,\n"
+       "filtered with --program; --as-of fixes the day that ages are taken\n"
+       "at.",
+       "casectl metrics --by=program",
+       {"by", "as-of", "program"}},
+      {"append",
+       "append CASE [--expect=any|no-stream|exists|N] [--file=FILE]",
+       "append events written in protobuf JSON; prints version and position",
+       "Reads one Event, a JSON array of Events or {\"events\": [...]} from\n"
+       "FILE (or stdin, or --file=-). Give envelope.event_id to make a retry\n"
+       "idempotent (missing ids are generated). --expect is the optimistic\n"
+       "concurrency check: a wrong version exits 4.",
+       "casectl append case-000001 --expect=12 --file=events.json",
+       {"expect", "file"}},
+      {"tail",
+       "tail [--from=POSITION] [--type=T,...] [--case=CASE]",
+       "follow the event stream live until interrupted",
+       "One line per event (with --json: one Event per line), from now or\n"
+       "from a global position (1 = the beginning), filtered by event types\n"
+       "and case. Runs until Ctrl-C.",
+       "casectl tail --from=1 --type=GoalSet,CaseClosed",
+       {"from", "type", "case"}},
+      {"status",
+       "status",
+       "projection positions and lag",
+       "Each projection's position, the log's position, the lag and whether\n"
+       "it is rebuilding.",
+       "casectl status",
+       {}},
+      {"rebuild",
+       "rebuild [--wait] [--progress=MODE]",
+       "rebuild the projections from position 0",
+       "Starts a rebuild beside the serving store (queries keep working).\n"
+       "With --wait, follows it with progress until it has caught up.",
+       "casectl rebuild --wait",
+       {"wait", "progress"}},
+      {"backup",
+       "backup NAME",
+       "consistent online backup of the log on the server",
+       "Writes a snapshot of the log to <data_dir>/backups/NAME (a plain\n"
+       "name, no path) and prints the position it covers. Restore: stop the\n"
+       "server and put the backup in place as <data_dir>/log.",
+       "casectl backup before-upgrade",
+       {}},
+      {"export",
+       "export --out=FILE.jsonl [--progress=MODE]",
+       "the whole log as JSON lines, in global order",
+       "Writes every event (envelope and payload, protobuf JSON, one event\n"
+       "a line, in global order) up to the log's end when the export\n"
+       "reaches it; appends made meanwhile by others may or may not be in\n"
+       "it, and the file is always a gap-free prefix of the log. hash and\n"
+       "prev_hash are left out: they depend on how a ledger stores its\n"
+       "bytes. The file is written as FILE.partial and renamed at the end;\n"
+       "--out=- writes to stdout.",
+       "casectl export --out=ledger.jsonl",
+       {"out", "progress"}},
+      {"import",
+       "import FILE.jsonl [--batch=N] [--progress=MODE]",
+       "import an export; idempotent, keeps versions and times",
+       "First checks every line (a malformed line stops the import before\n"
+       "anything is written, naming its line number), then imports in\n"
+       "batches of --batch events (default 500), each all or nothing. A line\n"
+       "the server rejects (version out of sequence, id stored with other\n"
+       "content, invalid event) stops the import with its line number; every\n"
+       "line before it is imported and nothing from it on. Re-running an\n"
+       "import adds nothing; running the fixed file completes it. Events\n"
+       "keep their case versions and recorded times; into an empty ledger\n"
+       "also their global positions. An operator action.",
+       "casectl --server=127.0.0.1:50052 import ledger.jsonl",
+       {"batch", "progress"}},
+      {"demo",
+       "demo [--cases=N] [--seed=S] [--progress=MODE]",
+       "load a deterministic demo caseload through the API",
+       "Housing-first recovery, burnout and brain-injury return to work,\n"
+       "with consents, measures at intake and exit, GAS ratings, corrections,\n"
+       "reopenings, recurrences and caseworker training cycles. The same\n"
+       "seed and size give the same events; re-running adds nothing.",
+       "casectl demo --cases=200 --seed=7",
+       {"cases", "seed", "progress"}},
+  };
+  return *commands;
+}
 
-Commands:
-  plan CASE [--as-of=TIME|POSITION] [--occurred]
-                         the current plan, grouped by goal; --as-of shows it
-                         as the record stood then (a global position or an
-                         RFC 3339 time); with --occurred, as things were then
-  timeline CASE [--since=TIME] [--until=TIME] [--kind=TYPE,...]
-                [--page-size=N] [--page-token=T]
-                         the case's events, one line each
-  history CASE [--backward] [--page-size=N] [--page-token=T]
-                         the full auditable history: actor, times, hash, chain
-  verify [CASE]          recompute hash chains (a case, or the whole log)
-  metrics [--by=program|case-manager|team|cohort|period|training-cycle]
-          [--as-of=YYYY-MM-DD] [--program=P]
-                         outcome metrics, small groups suppressed
-  append CASE [--expect=any|no-stream|exists|N] [--file=FILE]
-                         append events written in protobuf JSON: one Event,
-                         a JSON array of Events, or {"events": [...]} (from
-                         FILE or stdin); prints the new version and position.
-                         Give envelope.event_id to make a retry idempotent;
-                         missing ids are generated
-  tail [--from=POSITION] [--type=TYPE,...] [--case=CASE]
-                         follow the event stream live (from now by default)
-                         until interrupted; one line per event
-  status                 projection positions and lag
-  rebuild                rebuild the projections from position 0
-  backup DIR             consistent online backup of the log on the server
-  demo [--cases=N] [--seed=S]
-                         load a deterministic demo caseload through the API
+// Options that take a value (also as "--name VALUE").
+bool TakesValue(const std::string& name) {
+  static const auto* kValued = new std::set<std::string>{
+      "server",  "timeout", "as-of",     "since",      "until",
+      "type",    "kind",    "page-size", "page-token", "by",
+      "program", "expect",  "file",      "from",       "case",
+      "cases",   "seed",    "out",       "batch",      "progress"};
+  return kValued->count(name) > 0;
+}
 
-Global flags: --server (default 127.0.0.1:50051), --json (machine output:
-protobuf JSON), --timeout (seconds per call, default 30).
+const CommandHelp* FindCommand(const std::string& name) {
+  for (const CommandHelp& c : Commands()) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
 
-Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 version conflict,
-5 server unavailable, 6 broken hash chain.
+std::string Overview() {
+  std::string text =
+      "casectl: the command line for caseledger\n\n"
+      "Usage: casectl [--server=HOST:PORT] [--json] [--timeout=SECONDS] "
+      "COMMAND ...\n\nCommands:\n";
+  for (const CommandHelp& c : Commands()) {
+    absl::StrAppend(&text, "  ", c.synopsis, "\n      ", c.summary,
+                    "\n      e.g. ", c.example, "\n");
+  }
+  absl::StrAppend(
+      &text,
+      "\nGlobal flags: --server (default 127.0.0.1:50051), --json (machine\n"
+      "output: protobuf JSON on stdout), --timeout (seconds per call,\n"
+      "default 30), --help. Flags take --name=value or --name value.\n"
+      "Long work (export, import, rebuild --wait, verify, demo) shows\n"
+      "progress on stderr: --progress=auto (a bar on a terminal, plain lines\n"
+      "otherwise), bar, lines or none.\n\n"
+      "Exit codes: 0 ok, 1 error, 2 usage or bad input, 3 not found,\n"
+      "4 version conflict, 5 server unavailable, 6 broken hash chain.\n\n"
+      "casectl COMMAND --help explains a command.\n");
+  return text;
+}
 
-Examples:
-  casectl plan case-000001
-  casectl plan case-000001 --as-of=2025-03-01T00:00:00Z --occurred
-  casectl timeline case-000001 --kind=GoalSet,GoalRevised
-  casectl metrics --by=program
-  casectl verify
-)";
+std::string CommandUsage(const CommandHelp& c) {
+  return absl::StrCat("Usage: casectl [global flags] ", c.synopsis, "\n\n",
+                      c.summary, ".\n\n", c.details, "\n\nExample:\n  ",
+                      c.example,
+                      "\n\nGlobal flags: --server, --json, "
+                      "--timeout; see casectl --help.\n");
+}
 
 struct Args {
   std::string command;
   std::vector<std::string> positional;
   std::map<std::string, std::string> options;  // --key=value / --flag ("")
+  std::string error;                           // a parse problem
 
   bool Has(const std::string& key) const { return options.count(key) > 0; }
   std::string Get(const std::string& key, const std::string& def = "") const {
@@ -104,12 +247,18 @@ Args Parse(int argc, char** argv) {
   Args args;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg.rfind("--", 0) == 0) {
+    if (arg.rfind("--", 0) == 0 && arg.size() > 2) {
       const size_t eq = arg.find('=');
-      if (eq == std::string::npos) {
-        args.options[arg.substr(2)] = "";
-      } else {
+      if (eq != std::string::npos) {
         args.options[arg.substr(2, eq - 2)] = arg.substr(eq + 1);
+      } else if (TakesValue(arg.substr(2))) {
+        if (i + 1 >= argc) {
+          args.error = absl::StrCat(arg, " needs a value");
+        } else {
+          args.options[arg.substr(2)] = argv[++i];
+        }
+      } else {
+        args.options[arg.substr(2)] = "";
       }
     } else if (args.command.empty()) {
       args.command = arg;
@@ -120,8 +269,9 @@ Args Parse(int argc, char** argv) {
   return args;
 }
 
+// A usage error: the problem, then how to get help.
 int Usage(const std::string& problem) {
-  std::fprintf(stderr, "casectl: %s\n\n%s", problem.c_str(), kUsageText);
+  std::fprintf(stderr, "casectl: %s (see casectl --help)\n", problem.c_str());
   return kUsage;
 }
 
@@ -188,6 +338,8 @@ class Cli {
     if (c == "rebuild") return Rebuild();
     if (c == "backup") return Backup();
     if (c == "demo") return Demo();
+    if (c == "export") return Export();
+    if (c == "import") return Import();
     return Usage(absl::StrCat("unknown command '", c, "'"));
   }
 
@@ -196,6 +348,26 @@ class Cli {
     context->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
   }
   bool json() const { return args_.Has("json"); }
+
+  // The --progress mode; false (after printing why) if it is unknown.
+  bool ProgressMode(Progress::Mode* mode) const {
+    if (Progress::ParseMode(args_.Get("progress", "auto"), mode)) return true;
+    Usage("--progress: auto, bar, lines or none");
+    return false;
+  }
+
+  // The log's last position as the server reports it (0 if unknown).
+  uint64_t LogPosition() {
+    auto stub = v1::Operations::NewStub(channel_);
+    grpc::ClientContext context;
+    Prepare(&context);
+    v1::GetProjectionStatusResponse response;
+    if (!stub->GetProjectionStatus(&context, {}, &response).ok() ||
+        response.projections().empty()) {
+      return 0;
+    }
+    return response.projections(0).log_position();
+  }
 
   // Copies --page-size and --page-token into `request`; false if the size
   // is not a number.
@@ -286,7 +458,8 @@ class Cli {
         !ParseTime(args_.Get("until"), request.mutable_until())) {
       return Usage("--until: YYYY-MM-DD or an RFC 3339 time");
     }
-    for (const std::string& kind : List("kind")) request.add_event_types(kind);
+    for (const std::string& type : List("kind")) request.add_event_types(type);
+    for (const std::string& type : List("type")) request.add_event_types(type);
     if (!SetPaging(&request)) return Usage("--page-size: a number");
     auto stub = v1::Queries::NewStub(channel_);
     grpc::ClientContext context;
@@ -312,14 +485,46 @@ class Cli {
 
   int Verify() {
     if (args_.positional.size() > 1) return Usage("verify takes at most CASE");
+    Progress::Mode mode;
+    if (!ProgressMode(&mode)) return kUsage;
     v1::VerifyRequest request;
-    if (!args_.positional.empty()) request.set_case_id(args_.positional[0]);
+    const bool whole = args_.positional.empty();
+    if (!whole) request.set_case_id(args_.positional[0]);
     auto stub = v1::Audit::NewStub(channel_);
     grpc::ClientContext context;
-    Prepare(&context);
+    // The whole log may take long: an hour unless --timeout says otherwise.
+    if (whole && !args_.Has("timeout")) {
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Hours(1)));
+    } else {
+      Prepare(&context);
+    }
     v1::VerifyResponse response;
-    const int code = Output(stub->Verify(&context, request, &response),
-                            response, &FormatVerify);
+    grpc::Status status;
+    if (whole) {
+      // The server does the work in one call: show that it is running.
+      const uint64_t total = LogPosition();
+      Progress progress("verify", total, "events", mode);
+      const std::string what =
+          absl::StrCat("checking ", total, " events on the server");
+      absl::Notification done;
+      std::thread ticker([&] {
+        while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
+          progress.Waiting(what);
+        }
+      });
+      status = stub->Verify(&context, request, &response);
+      done.Notify();
+      ticker.join();
+      if (status.ok()) {
+        progress.Finish(response.events_checked(),
+                        response.ok() ? "" : " (broken)");
+      } else {
+        progress.Clear();
+      }
+    } else {
+      status = stub->Verify(&context, request, &response);
+    }
+    const int code = Output(status, response, &FormatVerify);
     if (code == kOk && !response.ok()) return kBroken;
     return code;
   }
@@ -478,10 +683,46 @@ class Cli {
     grpc::ClientContext context;
     Prepare(&context);
     v1::RebuildProjectionsResponse response;
+    Progress::Mode mode;
+    if (!ProgressMode(&mode)) return kUsage;
+    const uint64_t target = LogPosition();
     grpc::Status status = stub->RebuildProjections(&context, {}, &response);
     if (!status.ok()) return Fail(status);
-    std::cout << "rebuild started; see 'casectl status'\n";
-    return kOk;
+    if (!args_.Has("wait")) {
+      if (json()) {
+        PrintJson(response);
+      } else {
+        std::cout << "rebuild started; see 'casectl status'\n";
+      }
+      return kOk;
+    }
+    // Follow the rebuild until every projection has caught up with the log
+    // as it stood when the rebuild started.
+    Progress progress("rebuild", target, "events", mode);
+    v1::GetProjectionStatusResponse last;
+    for (;;) {
+      grpc::ClientContext poll;
+      Prepare(&poll);
+      last.Clear();
+      status = stub->GetProjectionStatus(&poll, {}, &last);
+      if (!status.ok()) {
+        progress.Clear();
+        return Fail(status);
+      }
+      uint64_t done = target;
+      bool finished = true;
+      for (const v1::ProjectionStatusInfo& p : last.projections()) {
+        const uint64_t at =
+            p.rebuilding() ? p.rebuild_position() : p.position();
+        done = std::min(done, at);
+        if (p.rebuilding() || p.position() < target) finished = false;
+      }
+      if (finished) break;
+      progress.Update(done);
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    progress.Finish(target);
+    return Output(status, last, &FormatStatus);
   }
 
   int Backup() {
@@ -521,7 +762,11 @@ class Cli {
     if (absl::Status s = caseload::ValidateOptions(options); !s.ok()) {
       return Usage(std::string(s.message()));
     }
+    Progress::Mode mode;
+    if (!ProgressMode(&mode)) return kUsage;
     caseload::CaseloadGenerator generator(options);
+    Progress progress("demo", generator.stream_count(), "streams", mode);
+    uint64_t streams = 0;
     absl::Mutex mu;
     grpc::Status failure;
     uint64_t events = 0, replayed = 0;
@@ -563,18 +808,303 @@ class Cli {
           events += append.events.size();
           if (response.replayed()) replayed += append.events.size();
         }
+        absl::MutexLock lock(&mu);
+        progress.Update(++streams);
       }
     };
     std::vector<std::thread> threads;
     for (int i = 0; i < 4; ++i) threads.emplace_back(worker);
     for (auto& t : threads) t.join();
-    if (!failure.ok()) return Fail(failure);
+    if (!failure.ok()) {
+      progress.Clear();
+      return Fail(failure);
+    }
+    progress.Finish(streams);
     std::cout << "demo caseload: " << cases << " cases (seed " << seed << "), "
               << events << " events"
               << (replayed > 0
                       ? absl::StrCat(", ", replayed, " already present")
                       : "")
               << "\n";
+    return kOk;
+  }
+
+  // The whole log as JSON lines: Subscribe from position 1 until the first
+  // caught_up message, each event without hash and prev_hash.
+  int Export() {
+    if (!args_.positional.empty()) return Usage("export takes no arguments");
+    if (!args_.Has("out") || args_.Get("out").empty()) {
+      return Usage("export needs --out=FILE (or --out=- for stdout)");
+    }
+    Progress::Mode mode;
+    if (!ProgressMode(&mode)) return kUsage;
+    const std::string out_path = args_.Get("out");
+    const bool to_stdout = out_path == "-";
+    const std::string partial = out_path + ".partial";
+    std::ofstream file;
+    if (!to_stdout) {
+      file.open(partial, std::ios::out | std::ios::trunc | std::ios::binary);
+      if (!file) return InputError("--out: cannot write the file");
+    }
+    std::ostream& out = to_stdout ? std::cout : file;
+    const auto abandon = [&] {
+      if (!to_stdout) {
+        file.close();
+        std::error_code ec;
+        std::filesystem::remove(partial, ec);
+      }
+    };
+    Progress progress("export", LogPosition(), "events", mode);
+    v1::SubscribeRequest request;
+    request.set_from_position(1);
+    request.set_max_batch(1000);
+    auto stub = v1::Subscriptions::NewStub(channel_);
+    grpc::ClientContext context;  // no deadline: a large log takes long
+    std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+        stub->Subscribe(&context, request);
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    v1::SubscribeResponse message;
+    uint64_t next = 1;
+    bool complete = false;
+    std::string line;
+    while (reader->Read(&message)) {
+      for (v1::Event& event : *message.mutable_events()) {
+        if (event.envelope().global_position() != next) {
+          context.TryCancel();
+          (void)reader->Finish();
+          progress.Clear();
+          abandon();
+          std::fprintf(stderr,
+                       "casectl: export: the stream skipped position %llu\n",
+                       static_cast<unsigned long long>(next));
+          return kError;
+        }
+        ++next;
+        // Ledger-specific storage fields (they depend on how the bytes
+        // are stored, e.g. encrypted) stay out of the export.
+        event.clear_hash();
+        event.mutable_envelope()->clear_prev_hash();
+        line.clear();
+        (void)google::protobuf::util::MessageToJsonString(event, &line,
+                                                          options);
+        out << line << '\n';
+      }
+      progress.Update(next - 1);
+      if (message.caught_up()) {
+        complete = true;
+        break;
+      }
+    }
+    context.TryCancel();
+    const grpc::Status finished = reader->Finish();
+    if (!complete) {
+      progress.Clear();
+      abandon();
+      return Fail(finished.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                               "the stream ended early")
+                                : finished);
+    }
+    out.flush();
+    if (!to_stdout) {
+      file.close();
+      std::error_code ec;
+      if (!file || (std::filesystem::rename(partial, out_path, ec), ec)) {
+        abandon();
+        return InputError("--out: cannot write the file");
+      }
+    }
+    const uint64_t events = next - 1;
+    progress.Finish(events);
+    if (to_stdout) return kOk;
+    if (json()) {
+      std::cout << "{\"events\": " << events
+                << ", \"last_position\": " << events << "}\n";
+    } else {
+      std::cout << "exported " << events << " events (positions 1-" << events
+                << ") to " << out_path << "\n";
+    }
+    return kOk;
+  }
+
+  // One checked line of an import file.
+  struct ImportLine {
+    size_t line = 0;
+    v1::Event event;
+  };
+
+  // Reads the next non-blank line of `in` into `next`; false at the end.
+  // A line that is not an Event in protobuf JSON sets `error`.
+  static bool ReadImportLine(std::istream& in, size_t* line_number,
+                             ImportLine* next, std::string* error) {
+    std::string text;
+    while (std::getline(in, text)) {
+      ++*line_number;
+      if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
+      next->line = *line_number;
+      next->event.Clear();
+      const auto parsed =
+          google::protobuf::util::JsonStringToMessage(text, &next->event);
+      if (!parsed.ok()) {
+        *error = absl::StrCat("not an event in protobuf JSON: ",
+                              std::string(parsed.message()));
+      } else if (next->event.envelope().event_id().empty() ||
+                 next->event.envelope().case_id().empty() ||
+                 next->event.envelope().stream_version() == 0 ||
+                 !next->event.envelope().has_recorded_at()) {
+        *error =
+            "an exported event needs envelope.event_id, case_id, "
+            "stream_version and recorded_at";
+      }
+      return true;
+    }
+    return false;
+  }
+
+  // The index N of a server message "events[N]...", if it has one.
+  static std::optional<size_t> EventIndexOf(const std::string& message) {
+    if (!absl::StartsWith(message, "events[")) return std::nullopt;
+    size_t index = 0;
+    const size_t close = message.find(']');
+    if (close == std::string::npos ||
+        !absl::SimpleAtoi(message.substr(7, close - 7), &index)) {
+      return std::nullopt;
+    }
+    return index;
+  }
+
+  int Import() {
+    if (args_.positional.size() != 1) return Usage("import needs FILE");
+    Progress::Mode mode;
+    if (!ProgressMode(&mode)) return kUsage;
+    uint32_t batch_size = 500;
+    if (args_.Has("batch") &&
+        (!absl::SimpleAtoi(args_.Get("batch"), &batch_size) ||
+         batch_size == 0 || batch_size > 2000)) {
+      return Usage("--batch: a number from 1 to 2000");
+    }
+    const std::string path = args_.positional[0];
+    // Pass 1: every line must be an event before anything is written.
+    size_t lines = 0;
+    {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) return InputError(absl::StrCat(path, ": cannot read the file"));
+      Progress checking("import: checking", 0, "lines", mode);
+      size_t line_number = 0;
+      ImportLine next;
+      std::string error;
+      while (ReadImportLine(in, &line_number, &next, &error)) {
+        if (!error.empty()) {
+          checking.Clear();
+          return InputError(absl::StrCat(path, ":", next.line, ": ", error,
+                                         "; nothing was imported"));
+        }
+        ++lines;
+        checking.Update(lines);
+      }
+      checking.Clear();
+    }
+    // Pass 2: import in batches, each all or nothing on the server.
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return InputError(absl::StrCat(path, ": cannot read the file"));
+    Progress progress("import", lines, "events", mode);
+    auto stub = v1::Transfer::NewStub(channel_);
+    v1::ImportEventsResponse total;
+    size_t line_number = 0, sent = 0;
+    ImportLine next;
+    std::string error;
+    std::vector<size_t> batch_lines;
+    v1::ImportEventsRequest request;
+    const auto send = [&](const v1::ImportEventsRequest& r,
+                          v1::ImportEventsResponse* response) {
+      grpc::ClientContext context;
+      Prepare(&context);
+      return stub->ImportEvents(&context, r, response);
+    };
+    const auto add = [&](const v1::ImportEventsResponse& r) {
+      total.set_imported(total.imported() + r.imported());
+      total.set_already_present(total.already_present() + r.already_present());
+      total.set_positions_kept(total.positions_kept() + r.positions_kept());
+      total.set_commit_position(r.commit_position());
+    };
+    const auto flush = [&]() -> int {
+      if (request.events().empty()) return kOk;
+      v1::ImportEventsResponse response;
+      grpc::Status status = send(request, &response);
+      if (status.ok()) {
+        add(response);
+        sent += request.events_size();
+        progress.Update(sent);
+        request.Clear();
+        batch_lines.clear();
+        return kOk;
+      }
+      progress.Clear();
+      const std::optional<size_t> bad = EventIndexOf(status.error_message());
+      if (!bad || *bad >= batch_lines.size()) {
+        std::fprintf(stderr,
+                     "casectl: %s: the batch of lines %zu-%zu was refused; "
+                     "lines before %zu are imported, nothing from it on\n",
+                     path.c_str(), batch_lines.front(), batch_lines.back(),
+                     batch_lines.front());
+        return Fail(status);
+      }
+      // Import exactly the lines before the bad one, then stop.
+      if (*bad > 0) {
+        v1::ImportEventsRequest prefix;
+        prefix.mutable_events()->CopyFrom(request.events());
+        prefix.mutable_events()->DeleteSubrange(
+            static_cast<int>(*bad),
+            request.events_size() - static_cast<int>(*bad));
+        v1::ImportEventsResponse partial;
+        if (send(prefix, &partial).ok()) {
+          add(partial);
+        } else {
+          std::fprintf(stderr,
+                       "casectl: %s: lines before %zu are imported, nothing "
+                       "from it on\n",
+                       path.c_str(), batch_lines.front());
+          return Fail(status);
+        }
+      }
+      std::fprintf(stderr,
+                   "casectl: %s:%zu: refused by the server; every line before "
+                   "it is imported (%llu new, %llu already present), nothing "
+                   "from it on\n",
+                   path.c_str(), batch_lines[*bad],
+                   static_cast<unsigned long long>(total.imported()),
+                   static_cast<unsigned long long>(total.already_present()));
+      return Fail(status);
+    };
+    size_t request_bytes = 0;
+    while (ReadImportLine(in, &line_number, &next, &error)) {
+      if (!error.empty()) {
+        // The file changed since the check.
+        progress.Clear();
+        return InputError(absl::StrCat(path, ":", next.line, ": ", error));
+      }
+      const size_t bytes = next.event.ByteSizeLong();
+      if (!request.events().empty() &&
+          (request.events_size() >= static_cast<int>(batch_size) ||
+           request_bytes + bytes > (1u << 20))) {
+        if (const int code = flush(); code != kOk) return code;
+        request_bytes = 0;
+      }
+      *request.add_events() = std::move(next.event);
+      batch_lines.push_back(next.line);
+      request_bytes += bytes;
+    }
+    if (const int code = flush(); code != kOk) return code;
+    progress.Finish(lines);
+    if (json()) {
+      PrintJson(total);
+    } else {
+      std::cout << "imported " << total.imported() << " events ("
+                << total.already_present() << " already present, "
+                << total.positions_kept()
+                << " at their original global position); log position "
+                << total.commit_position() << "\n";
+    }
     return kOk;
   }
 
@@ -589,10 +1119,29 @@ class Cli {
 int main(int argc, char** argv) {
   using namespace caseledger::casectl;
   const Args args = Parse(argc, argv);
-  if (args.command.empty() || args.command == "help" || args.Has("help")) {
-    std::fputs(kUsageText,
-               args.command.empty() && !args.Has("help") ? stderr : stdout);
-    return args.command.empty() && !args.Has("help") ? kUsage : kOk;
+  if (args.command.empty() || args.command == "help") {
+    const CommandHelp* topic =
+        args.positional.empty() ? nullptr : FindCommand(args.positional[0]);
+    const bool asked = args.Has("help") || args.command == "help";
+    const std::string text = topic ? CommandUsage(*topic) : Overview();
+    std::fputs(text.c_str(), asked ? stdout : stderr);
+    return asked ? kOk : kUsage;
+  }
+  const CommandHelp* command = FindCommand(args.command);
+  if (command == nullptr) {
+    return Usage(absl::StrCat("unknown command '", args.command, "'"));
+  }
+  if (args.Has("help")) {
+    std::fputs(CommandUsage(*command).c_str(), stdout);
+    return kOk;
+  }
+  if (!args.error.empty()) return Usage(args.error);
+  for (const auto& [name, value] : args.options) {
+    if (name == "server" || name == "json" || name == "timeout") continue;
+    if (std::find(command->flags.begin(), command->flags.end(), name) ==
+        command->flags.end()) {
+      return Usage(absl::StrCat(args.command, " does not take --", name));
+    }
   }
   return Cli(args).Run();
 }

@@ -1,0 +1,225 @@
+// EventLog::Import: moving events between logs, idempotent, all or nothing,
+// keeping versions, positions and recorded_at. Real RocksDB in temp dirs.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/event_log.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/event_builders.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+
+namespace caseledger::engine {
+namespace {
+
+using ::caseledger::testing::MakeGoalSetEvent;
+using ::caseledger::testing::MakeNoteEvent;
+using ::caseledger::testing::StatusIs;
+using ::caseledger::testing::TempDir;
+using ::testing::HasSubstr;
+
+class EventLogImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    clock_.Set(absl::FromUnixSeconds(1800000000));
+    source_ = OpenLog("source");
+    target_ = OpenLog("target");
+  }
+
+  std::unique_ptr<EventLog> OpenLog(const std::string& name) {
+    EventLogOptions options;
+    options.path = dir_.Sub(name);
+    options.clock = &clock_;
+    absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(options);
+    EXPECT_OK(log.status());
+    return log.ok() ? std::move(log).value() : nullptr;
+  }
+
+  void AppendTo(EventLog& log, const std::string& case_id,
+                std::vector<v1::Event> events) {
+    AppendRequest request;
+    request.case_id = case_id;
+    request.events = std::move(events);
+    ASSERT_OK(log.Append(request).status());
+    clock_.Set(clock_.Now() + absl::Seconds(1));
+  }
+
+  // Every event of `log` as an export carries it: without hash/prev_hash.
+  static std::vector<v1::Event> Export(const EventLog& log) {
+    std::vector<v1::Event> all;
+    ReadAllRequest request;
+    for (;;) {
+      absl::StatusOr<ReadPage> page = log.ReadAll(request);
+      EXPECT_OK(page.status());
+      if (!page.ok()) break;
+      for (v1::Event& e : page->events) {
+        e.clear_hash();
+        e.mutable_envelope()->clear_prev_hash();
+        all.push_back(std::move(e));
+      }
+      if (page->end) break;
+      request.from_position = page->next;
+    }
+    return all;
+  }
+
+  // Two cases, interleaved in the global log, at distinct recorded times.
+  void FillSource() {
+    AppendTo(*source_, "c1", {MakeGoalSetEvent("g1", "Get my own flat")});
+    AppendTo(*source_, "c2", {MakeNoteEvent(), MakeNoteEvent()});
+    AppendTo(*source_, "c1", {MakeNoteEvent()});
+  }
+
+  static ImportRequest Request(std::vector<v1::Event> events) {
+    ImportRequest request;
+    request.events = std::move(events);
+    return request;
+  }
+
+  TempDir dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<EventLog> source_;
+  std::unique_ptr<EventLog> target_;
+};
+
+TEST_F(EventLogImportTest, IntoAnEmptyLogKeepsEverythingButTheChain) {
+  FillSource();
+  const std::vector<v1::Event> exported = Export(*source_);
+  ASSERT_EQ(exported.size(), 4u);
+  // The target's clock is later: recorded_at must come from the export.
+  clock_.Set(clock_.Now() + absl::Hours(1));
+  ASSERT_OK_AND_ASSIGN(ImportResult result, target_->Import(Request(exported)));
+  EXPECT_EQ(result.imported, 4u);
+  EXPECT_EQ(result.already_present, 0u);
+  EXPECT_EQ(result.positions_kept, 4u);
+  EXPECT_EQ(result.last_position, 4u);
+  const std::vector<v1::Event> again = Export(*target_);
+  ASSERT_EQ(again.size(), exported.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i].SerializeAsString(), exported[i].SerializeAsString())
+        << "event " << i;
+  }
+  // The target computed its own, valid chain.
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, target_->VerifyAll());
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.events_checked, 4u);
+  // Appends after an import are never recorded before the imported events.
+  const absl::Time imported_last =
+      absl::FromUnixSeconds(exported.back().envelope().recorded_at().seconds());
+  clock_.Set(imported_last - absl::Hours(5));
+  AppendTo(*target_, "c1", {MakeNoteEvent()});
+  ASSERT_OK_AND_ASSIGN(v1::Event next, target_->ReadEvent(5));
+  EXPECT_GE(next.envelope().recorded_at().seconds(),
+            exported.back().envelope().recorded_at().seconds());
+}
+
+TEST_F(EventLogImportTest, ReImportingAddsNothing) {
+  FillSource();
+  const std::vector<v1::Event> exported = Export(*source_);
+  ASSERT_OK(target_->Import(Request(exported)).status());
+  ASSERT_OK_AND_ASSIGN(ImportResult again, target_->Import(Request(exported)));
+  EXPECT_EQ(again.imported, 0u);
+  EXPECT_EQ(again.already_present, 4u);
+  EXPECT_EQ(target_->LastPosition(), 4u);
+  // Into the log it came from, too: the same events are already there.
+  ASSERT_OK_AND_ASSIGN(ImportResult home, source_->Import(Request(exported)));
+  EXPECT_EQ(home.already_present, 4u);
+  EXPECT_EQ(source_->LastPosition(), 4u);
+}
+
+TEST_F(EventLogImportTest, AFailingEventLeavesTheWholeRequestUnapplied) {
+  FillSource();
+  std::vector<v1::Event> exported = Export(*source_);
+  // Event 2 claims a version that does not follow its case's.
+  exported[2].mutable_envelope()->set_stream_version(5);
+  EXPECT_THAT(target_->Import(Request(exported)),
+              StatusIs(absl::StatusCode::kAborted,
+                       HasSubstr("events[2].envelope.stream_version")));
+  EXPECT_EQ(target_->LastPosition(), 0u);
+  // Fixed, the same request completes.
+  exported[2].mutable_envelope()->set_stream_version(2);
+  ASSERT_OK_AND_ASSIGN(ImportResult result, target_->Import(Request(exported)));
+  EXPECT_EQ(result.imported, 4u);
+}
+
+TEST_F(EventLogImportTest, RefusesWhatWouldBreakTheLogsRules) {
+  FillSource();
+  const std::vector<v1::Event> exported = Export(*source_);
+  {
+    std::vector<v1::Event> events = {exported[0]};
+    events[0].mutable_envelope()->clear_recorded_at();
+    EXPECT_THAT(target_->Import(Request(events)),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("events[0].envelope.recorded_at")));
+  }
+  {
+    std::vector<v1::Event> events = {exported[0]};
+    events[0].mutable_envelope()->set_event_type("NoteRecorded");
+    EXPECT_THAT(target_->Import(Request(events)),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("events[0].envelope.event_type")));
+  }
+  {
+    std::vector<v1::Event> events = {exported[0]};
+    events[0].mutable_envelope()->mutable_recorded_at()->set_seconds(
+        absl::ToUnixSeconds(clock_.Now() + absl::Hours(1)));
+    EXPECT_THAT(target_->Import(Request(events)),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("in the future")));
+  }
+  {
+    // Payload validation as for Append, with the event's index.
+    std::vector<v1::Event> events = {exported[0], exported[1]};
+    events[1].mutable_envelope()->clear_occurred_at();
+    EXPECT_THAT(target_->Import(Request(events)),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("events[1].envelope.occurred_at")));
+  }
+  EXPECT_EQ(target_->LastPosition(), 0u);
+  ASSERT_OK(target_->Import(Request(exported)).status());
+  {
+    // The same id with other content is not an import of the same event.
+    std::vector<v1::Event> events = {exported[3]};
+    events[0].mutable_payload()->mutable_note_recorded()->set_text("other");
+    EXPECT_THAT(target_->Import(Request(events)),
+                StatusIs(absl::StatusCode::kAlreadyExists,
+                         HasSubstr("events[0].envelope.event_id")));
+  }
+  {
+    // Nor at another version.
+    std::vector<v1::Event> events = {exported[3]};
+    events[0].mutable_envelope()->set_stream_version(3);
+    EXPECT_THAT(target_->Import(Request(events)),
+                StatusIs(absl::StatusCode::kAlreadyExists));
+  }
+  EXPECT_EQ(target_->LastPosition(), 4u);
+}
+
+TEST_F(EventLogImportTest, IntoALogInUseAppendsAfterItsEventsKeepingVersions) {
+  AppendTo(*target_, "other", {MakeNoteEvent()});
+  FillSource();
+  const std::vector<v1::Event> exported = Export(*source_);
+  clock_.Set(clock_.Now() + absl::Hours(1));
+  AppendTo(*target_, "other", {MakeNoteEvent()});
+  ASSERT_OK_AND_ASSIGN(ImportResult result, target_->Import(Request(exported)));
+  EXPECT_EQ(result.imported, 4u);
+  EXPECT_EQ(result.positions_kept, 0u);
+  ASSERT_OK_AND_ASSIGN(CaseHead c1, target_->GetCaseHead("c1"));
+  EXPECT_EQ(c1.version, 2u);
+  ASSERT_OK_AND_ASSIGN(v1::Event first, target_->ReadEvent(3));
+  EXPECT_EQ(first.envelope().event_id(), exported[0].envelope().event_id());
+  // Recorded before the target's last event: raised so it never decreases.
+  ASSERT_OK_AND_ASSIGN(v1::Event before, target_->ReadEvent(2));
+  EXPECT_GE(first.envelope().recorded_at().seconds(),
+            before.envelope().recorded_at().seconds());
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, target_->VerifyAll());
+  EXPECT_TRUE(report.ok) << report.problem;
+}
+
+}  // namespace
+}  // namespace caseledger::engine
