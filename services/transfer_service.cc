@@ -2,9 +2,98 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "engine/internal/status_macros.h"
+#include "services/log.h"
+#include "services/status_conversion.h"
 
 namespace caseledger::services {
+namespace {
+
+// VerifyLog: the whole-log check on the executor, with a progress message
+// about every 10000 events (one in flight at most; others are skipped) and
+// the result in the last message.
+class VerifyLogReactor final
+    : public grpc::ServerWriteReactor<v1::VerifyLogProgress> {
+ public:
+  explicit VerifyLogReactor(ServiceDeps deps) : deps_(deps) {
+    if (!deps_.executor->Submit([this] { Run(); })) {
+      Finish(ToGrpcStatus(
+          absl::ResourceExhaustedError("server busy; retry later")));
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) stopped_ = true;
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    stopped_ = true;
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  // On the executor.
+  void Run() {
+    const uint64_t total = deps_.log->LastPosition();
+    const auto progress = [this, total](uint64_t checked) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopped_) return false;
+        if (writing_) return true;  // the client is behind: skip this one
+        writing_ = true;
+      }
+      progress_.set_events_checked(checked);
+      progress_.set_log_position(total);
+      StartWrite(&progress_);
+      return true;
+    };
+    absl::StatusOr<engine::VerifyReport> report =
+        deps_.log->VerifyAll(progress);
+    bool stopped;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](bool* writing) { return !*writing; }, &writing_));
+      stopped = stopped_;
+    }
+    if (stopped) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      return;
+    }
+    if (!report.ok()) {
+      Finish(ToGrpcStatus(report.status()));
+      return;
+    }
+    if (!report->ok) {
+      Log(LogLevel::kError, "verification found a broken chain",
+          {{"position", absl::StrCat(report->first_broken_position)},
+           {"problem", report->problem}});
+    }
+    last_.set_events_checked(report->events_checked);
+    last_.set_log_position(total);
+    v1::VerifyResponse* result = last_.mutable_result();
+    result->set_ok(report->ok);
+    result->set_events_checked(report->events_checked);
+    result->set_cases_checked(report->cases_checked);
+    result->set_first_broken_position(report->first_broken_position);
+    result->set_problem(report->problem);
+    result->set_log_position(total);
+    StartWriteAndFinish(&last_, grpc::WriteOptions(), grpc::Status::OK);
+  }
+
+  const ServiceDeps deps_;
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  v1::VerifyLogProgress progress_;  // touched only while no write is in flight
+  v1::VerifyLogProgress last_;
+};
+
+}  // namespace
 
 grpc::ServerUnaryReactor* TransferService::ImportEvents(
     grpc::CallbackServerContext* context,
@@ -21,6 +110,12 @@ grpc::ServerUnaryReactor* TransferService::ImportEvents(
     response->set_commit_position(result.last_position);
     return absl::OkStatus();
   });
+}
+
+grpc::ServerWriteReactor<v1::VerifyLogProgress>* TransferService::VerifyLog(
+    grpc::CallbackServerContext* /*context*/,
+    const v1::VerifyLogRequest* /*request*/) {
+  return new VerifyLogReactor(deps_);
 }
 
 }  // namespace caseledger::services

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "services/server.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/raw_log.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -304,6 +305,27 @@ TEST_F(CasectlTest, AMalformedImportLineStopsAtItsLineNumber) {
   EXPECT_EQ(ledger_b(), good);
 
   EXPECT_EQ(CasectlAt(b, "import " + dir_.Sub("missing.jsonl")).exit_code, 2);
+}
+
+TEST_F(CasectlTest, VerifyOfABrokenChainExitsSixWithThePosition) {
+  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
+  server_.reset();
+  ASSERT_OK(testing::RemoveCaseIndexEntry(dir_.Sub("data/log"), "c1", 2));
+  services::ServerOptions options;
+  options.data_dir = dir_.Sub("data");
+  options.listen = "127.0.0.1:0";
+  ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(options));
+  CliRun verify = CasectlAt(server_->port(), "--json verify --progress=lines");
+  EXPECT_EQ(verify.exit_code, 6) << verify.err;
+  v1::VerifyResponse response;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(verify.out, &response).ok())
+      << verify.out;
+  EXPECT_FALSE(response.ok());
+  EXPECT_EQ(response.first_broken_position(), 2u);
+  EXPECT_TRUE(absl::StrContains(verify.err, "(broken)")) << verify.err;
+  CliRun human = Casectl("verify c1");
+  EXPECT_EQ(human.exit_code, 6) << human.out;
 }
 
 TEST_F(CasectlTest, HelpExplainsEveryCommandWithAnExample) {

@@ -21,7 +21,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -91,7 +90,7 @@ const std::vector<CommandHelp>& Commands() {
        "recompute hash chains: a case, or the whole log",
        "Recomputes the SHA-256 chains and prints a clear OK with counts, or\n"
        "the first broken global position and why (exit code 6). Checking the\n"
-       "whole log shows progress (elapsed time; the server does the work).",
+       "whole log shows progress (Transfer.VerifyLog streams it).",
        "casectl verify",
        {"progress"}},
       {"metrics",
@@ -501,20 +500,27 @@ class Cli {
     v1::VerifyResponse response;
     grpc::Status status;
     if (whole) {
-      // The server does the work in one call: show that it is running.
-      const uint64_t total = LogPosition();
-      Progress progress("verify", total, "events", mode);
-      const std::string what =
-          absl::StrCat("checking ", total, " events on the server");
-      absl::Notification done;
-      std::thread ticker([&] {
-        while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
-          progress.Waiting(what);
+      // Transfer.VerifyLog: the same check, with progress as it goes.
+      Progress progress("verify", LogPosition(), "events", mode);
+      auto transfer = v1::Transfer::NewStub(channel_);
+      std::unique_ptr<grpc::ClientReader<v1::VerifyLogProgress>> reader =
+          transfer->VerifyLog(&context, v1::VerifyLogRequest());
+      v1::VerifyLogProgress message;
+      bool finished = false;
+      while (reader->Read(&message)) {
+        progress.set_total(message.log_position());
+        if (message.has_result()) {
+          response = message.result();
+          finished = true;
+        } else {
+          progress.Update(message.events_checked());
         }
-      });
-      status = stub->Verify(&context, request, &response);
-      done.Notify();
-      ticker.join();
+      }
+      status = reader->Finish();
+      if (status.ok() && !finished) {
+        status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "verify: the stream ended without a result");
+      }
       if (status.ok()) {
         progress.Finish(response.events_checked(),
                         response.ok() ? "" : " (broken)");
