@@ -294,7 +294,8 @@ TEST_F(CasectlTest, AMalformedImportLineStopsAtItsLineNumber) {
   EXPECT_EQ(refused.exit_code, 4) << refused.err;  // a version conflict
   EXPECT_TRUE(absl::StrContains(refused.err, "bad.jsonl:2: refused"))
       << refused.err;
-  EXPECT_TRUE(absl::StrContains(refused.err, "stream_version")) << refused.err;
+  EXPECT_TRUE(absl::StrContains(refused.err, "line 2: envelope.stream_version"))
+      << refused.err;
   EXPECT_EQ(ledger_b(), std::vector<std::string>({good[0]}));
 
   // The fixed file completes the import.

@@ -1080,7 +1080,13 @@ class Cli {
                    path.c_str(), batch_lines[*bad],
                    static_cast<unsigned long long>(total.imported()),
                    static_cast<unsigned long long>(total.already_present()));
-      return Fail(status);
+      // The server names the event by its index in the batch: name the line.
+      const std::string message = status.error_message();
+      std::string rest = message.substr(message.find(']') + 1);
+      if (absl::StartsWith(rest, "."))
+        rest = absl::StrCat(": ", rest.substr(1));
+      return Fail(grpc::Status(status.error_code(),
+                               absl::StrCat("line ", batch_lines[*bad], rest)));
     };
     size_t request_bytes = 0;
     while (ReadImportLine(in, &line_number, &next, &error)) {
