@@ -35,6 +35,19 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
 ABSL_FLAG(int32_t, max_receive_bytes, 4 << 20, "Largest request, bytes.");
 ABSL_FLAG(int32_t, max_concurrent_streams, 100,
           "Concurrent calls per connection.");
+ABSL_FLAG(int32_t, max_metadata_bytes, 16 << 10,
+          "Largest sum of a request's metadata (headers), bytes.");
+ABSL_FLAG(int64_t, grpc_memory_bytes, int64_t{256} << 20,
+          "Memory gRPC may hold for all connections (resource quota), "
+          "bytes.");
+ABSL_FLAG(int32_t, max_connection_idle_seconds, 600,
+          "Close connections without calls after this many seconds.");
+ABSL_FLAG(int32_t, max_connection_age_seconds, 7200,
+          "Close any connection after this many seconds (calls get 60 s to "
+          "finish; clients reconnect, subscriptions resume).");
+ABSL_FLAG(int32_t, keepalive_seconds, 60,
+          "Ping idle connections this often; drop them if a ping is not "
+          "answered within 20 s.");
 ABSL_FLAG(int32_t, workers, 4, "Storage worker threads.");
 ABSL_FLAG(bool, sync, true,
           "fsync each append before acknowledging (--nosync: tests only).");
@@ -111,7 +124,14 @@ int Main(int argc, char** argv) {
         {"max_events_per_append", absl::GetFlag(FLAGS_max_events_per_append)},
         {"max_event_bytes", absl::GetFlag(FLAGS_max_event_bytes)},
         {"max_subscriptions", absl::GetFlag(FLAGS_max_subscriptions)},
-        {"max_wait_seconds", absl::GetFlag(FLAGS_max_wait_seconds)}}) {
+        {"max_wait_seconds", absl::GetFlag(FLAGS_max_wait_seconds)},
+        {"max_metadata_bytes", absl::GetFlag(FLAGS_max_metadata_bytes)},
+        {"grpc_memory_bytes", absl::GetFlag(FLAGS_grpc_memory_bytes)},
+        {"max_connection_idle_seconds",
+         absl::GetFlag(FLAGS_max_connection_idle_seconds)},
+        {"max_connection_age_seconds",
+         absl::GetFlag(FLAGS_max_connection_age_seconds)},
+        {"keepalive_seconds", absl::GetFlag(FLAGS_keepalive_seconds)}}) {
     if (value <= 0) {
       Log(LogLevel::kError, "limits must be positive", {{"flag", name}});
       return 2;
@@ -130,6 +150,26 @@ int Main(int argc, char** argv) {
       Pick("max_concurrent_streams", FLAGS_max_concurrent_streams,
            config.has_max_concurrent_streams(),
            static_cast<int>(config.max_concurrent_streams()));
+  options.max_metadata_bytes =
+      Pick("max_metadata_bytes", FLAGS_max_metadata_bytes,
+           config.has_max_metadata_bytes(),
+           static_cast<int>(config.max_metadata_bytes()));
+  options.grpc_memory_bytes =
+      Pick("grpc_memory_bytes", FLAGS_grpc_memory_bytes,
+           config.has_grpc_memory_bytes(),
+           static_cast<int64_t>(config.grpc_memory_bytes()));
+  options.max_connection_idle = absl::Seconds(
+      Pick("max_connection_idle_seconds", FLAGS_max_connection_idle_seconds,
+           config.has_max_connection_idle_seconds(),
+           static_cast<int>(config.max_connection_idle_seconds())));
+  options.max_connection_age = absl::Seconds(
+      Pick("max_connection_age_seconds", FLAGS_max_connection_age_seconds,
+           config.has_max_connection_age_seconds(),
+           static_cast<int>(config.max_connection_age_seconds())));
+  options.keepalive_time =
+      absl::Seconds(Pick("keepalive_seconds", FLAGS_keepalive_seconds,
+                         config.has_keepalive_seconds(),
+                         static_cast<int>(config.keepalive_seconds())));
   options.workers = Pick("workers", FLAGS_workers, config.has_workers(),
                          static_cast<int>(config.workers()));
   options.log.sync = Pick("sync", FLAGS_sync, config.has_sync(), config.sync());
@@ -155,7 +195,11 @@ int Main(int argc, char** argv) {
       options.log.max_events_per_append == 0 ||
       options.log.max_event_bytes == 0 ||
       options.limits.max_subscriptions <= 0 ||
-      options.limits.max_wait <= absl::ZeroDuration()) {
+      options.limits.max_wait <= absl::ZeroDuration() ||
+      options.max_metadata_bytes <= 0 || options.grpc_memory_bytes <= 0 ||
+      options.max_connection_idle <= absl::ZeroDuration() ||
+      options.max_connection_age <= absl::ZeroDuration() ||
+      options.keepalive_time <= absl::ZeroDuration()) {
     Log(LogLevel::kError, "limits must be positive");
     return 2;
   }

@@ -1,5 +1,7 @@
 #include "services/server.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -7,9 +9,42 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "services/log.h"
 
 namespace caseledger::services {
+
+namespace {
+
+int Milliseconds(absl::Duration d) {
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
+}
+
+}  // namespace
+
+void ApplyConnectionLimits(const ServerOptions& options,
+                           grpc::ServerBuilder* builder) {
+  builder->AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                              options.max_metadata_bytes);
+  grpc::ResourceQuota quota("caseledgerd");
+  quota.Resize(static_cast<size_t>(options.grpc_memory_bytes));
+  builder->SetResourceQuota(quota);
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                              Milliseconds(options.max_connection_idle));
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                              Milliseconds(options.max_connection_age));
+  builder->AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                              Milliseconds(options.max_connection_age_grace));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                              Milliseconds(options.keepalive_time));
+  builder->AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                              Milliseconds(options.keepalive_timeout));
+  builder->AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Milliseconds(options.min_client_ping_interval));
+  builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+}
 
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     const ServerOptions& options) {
@@ -73,6 +108,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams);
+  ApplyConnectionLimits(options, &builder);
   builder.RegisterService(server->writer_.get());
   builder.RegisterService(server->audit_.get());
   builder.RegisterService(server->queries_.get());

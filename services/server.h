@@ -9,7 +9,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "engine/options.h"
+#include "grpcpp/server_builder.h"
 #include "services/ledger_services.h"
 #include "services/transfer_service.h"
 
@@ -24,14 +26,45 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // Largest request accepted, in bytes (RESOURCE_EXHAUSTED beyond).
   int max_receive_bytes = 4 << 20;
-  // Concurrent streams (calls) per connection.
+  // Concurrent streams (calls) per connection (HTTP/2
+  // SETTINGS_MAX_CONCURRENT_STREAMS); a client's further calls wait on its
+  // side.
   int max_concurrent_streams = 100;
+  // Connection hardening (see README "Security"; Debian's gRPC 1.51 predates
+  // the HTTP/2 rapid-reset fixes, CVE-2023-44487).
+  // Largest sum of a request's metadata (headers), in bytes; larger header
+  // blocks are refused by the transport.
+  int max_metadata_bytes = 16 << 10;
+  // Memory gRPC may hold for all connections together (its resource
+  // quota); under pressure it shrinks flow-control windows and refuses new
+  // streams instead of growing.
+  int64_t grpc_memory_bytes = int64_t{256} << 20;
+  // A connection without calls for this long is closed (GOAWAY).
+  absl::Duration max_connection_idle = absl::Minutes(10);
+  // Any connection is closed after this long (GOAWAY), its calls given
+  // max_connection_age_grace to finish; clients reconnect (subscriptions
+  // resume from their resume_from).
+  absl::Duration max_connection_age = absl::Hours(2);
+  absl::Duration max_connection_age_grace = absl::Minutes(1);
+  // The server pings an idle connection this often and drops it when the
+  // ping is not answered within keepalive_timeout (dead peers free their
+  // slots).
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Clients may ping at most this often without data; a client that pings
+  // more often twice is disconnected (ping floods).
+  absl::Duration min_client_ping_interval = absl::Seconds(10);
   // Executor threads for storage work.
   int workers = 4;
   // Engine options (sync, limits); `path` is set from data_dir.
   engine::EventLogOptions log;
   ServiceLimits limits;
 };
+
+// Sets the connection hardening of `options` (metadata size, resource
+// quota, connection idle/age, keepalive and ping limits) on `builder`.
+void ApplyConnectionLimits(const ServerOptions& options,
+                           grpc::ServerBuilder* builder);
 
 class LedgerServer {
  public:

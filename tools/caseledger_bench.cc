@@ -1,6 +1,8 @@
 // caseledger_bench: performance of the caseledger event log, its read side
-// and its gRPC server. Not part of the test suite. Three modes (--mode;
-// "all" runs the three):
+// and its gRPC server. Not part of the test suite. Three modes here (--mode;
+// "all" runs the three), and three in tools/bench/ (see modes.h): load (a
+// bounded mixed load against caseledgerd), compare (against PostgreSQL) and
+// scale (100 thousand to 10 million events):
 //
 // append (default): durable append throughput and latency of the event log,
 // next to the raw rate of synced single-event RocksDB WriteBatches on the
@@ -99,6 +101,8 @@
 #include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
 #include "services/server.h"
+#include "tools/bench/bench_util.h"
+#include "tools/bench/modes.h"
 #include "tools/caseload/caseload.h"
 
 ABSL_FLAG(std::string, dir, "",
@@ -158,6 +162,30 @@ ABSL_FLAG(double, sub_seconds, 120,
           "server: time bound of each subscription catch-up run, in seconds "
           "(a run that reaches it reports the events delivered so far, "
           "marked not caught up).");
+ABSL_FLAG(std::string, stages, "100000,1000000,10000000",
+          "scale: comma-separated log sizes (events, ascending) at which "
+          "to measure.");
+ABSL_FLAG(int32_t, scale_cases, 107000,
+          "scale: cases of the generated caseload (enough streams for the "
+          "last stage; 107,000 cases hold about 10 million events).");
+ABSL_FLAG(std::string, pg, "",
+          "compare: libpq connection string of the PostgreSQL to compare "
+          "with (loopback or a Unix socket only), e.g. \"host=127.0.0.1 "
+          "port=5433 dbname=postgres user=postgres\"; "
+          "tools/compare_postgres.sh starts a private one.");
+ABSL_FLAG(int32_t, read_events, 1000,
+          "compare: events of the case read back (a multiple of 10).");
+ABSL_FLAG(std::string, caseledgerd, "",
+          "load: the caseledgerd binary (default: ../services/caseledgerd "
+          "next to this binary in the build tree).");
+ABSL_FLAG(int32_t, case_managers, 32,
+          "load: appending client threads, one connection each.");
+ABSL_FLAG(int32_t, readers, 4, "load: plan/timeline query threads.");
+ABSL_FLAG(int32_t, analysts, 1, "load: analytics query threads.");
+ABSL_FLAG(int32_t, subscribers, 2, "load: live subscribers.");
+ABSL_FLAG(int32_t, demo_cases, 500,
+          "load: cases of the demo caseload loaded before the run.");
+ABSL_FLAG(double, sample_seconds, 5, "load: server RSS sampling period.");
 ABSL_FLAG(bool, json, false,
           "Print one JSON summary object on stdout; the human-readable "
           "output then goes to stderr.");
@@ -216,74 +244,21 @@ std::vector<int> ParseIntList(const std::string& text, const char* flag,
   return values;
 }
 
-// Returns the median of `values` (mean of the middle two for an even count);
-// 0 for none.
-double Median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-// The nearest-rank `p`-quantile (0 < p <= 1) of ascending `sorted`; zero
-// for an empty vector.
-absl::Duration Percentile(const std::vector<absl::Duration>& sorted, double p) {
-  if (sorted.empty()) return absl::ZeroDuration();
-  size_t rank = static_cast<size_t>(std::ceil(p * sorted.size()));
-  rank = std::clamp<size_t>(rank, 1, sorted.size());
-  return sorted[rank - 1];
-}
-
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t seconds = absl::ToUnixSeconds(t);
-  out->set_seconds(seconds);
-  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) /
-                                      absl::Nanoseconds(1)));
-}
-
-// Returns a NoteRecorded payload whose serialized size is `target_bytes`
-// (or as close as the encoding allows). Its note id has the fixed length of
-// an event id, so replacing it with another event id keeps the size.
-v1::EventPayload MakeNotePayload(size_t target_bytes) {
-  static constexpr char kSentence[] =
-      "Met the client at home; we reviewed the housing goal, agreed the next "
-      "plan step with her sister, and booked a follow-up visit. ";
-  v1::EventPayload payload;
-  v1::NoteRecorded* note = payload.mutable_note_recorded();
-  note->set_note_id(engine::NewEventId());
-  size_t text_bytes = target_bytes;
-  for (int i = 0; i < 4; ++i) {
-    std::string text;
-    while (text.size() < text_bytes) text += kSentence;
-    text.resize(text_bytes);
-    note->set_text(text);
-    const size_t size = payload.ByteSizeLong();
-    if (size == target_bytes) break;
-    if (size > target_bytes) {
-      const size_t over = size - target_bytes;
-      text_bytes = over < text_bytes ? text_bytes - over : 0;
-    } else {
-      text_bytes += target_bytes - size;
+// As ParseIntList, for 64-bit values.
+std::vector<int64_t> ParseInt64List(const std::string& text, const char* flag,
+                                    int64_t min, int64_t max) {
+  std::vector<int64_t> values;
+  for (absl::string_view part :
+       absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    int64_t value = 0;
+    if (!absl::SimpleAtoi(part, &value) || value < min || value > max) {
+      Fail(absl::StrFormat("--%s: \"%s\" is not an integer in [%d, %d]", flag,
+                           std::string(part), min, max));
     }
+    values.push_back(value);
   }
-  return payload;
-}
-
-// A client-side event as engine/event_log.h requires: fresh event id,
-// occurred_at, actor, schema_version 1, payload; server fields empty.
-v1::Event MakeEvent(const v1::EventPayload& payload, int writer) {
-  v1::Event event;
-  v1::EventEnvelope* envelope = event.mutable_envelope();
-  envelope->set_event_id(engine::NewEventId());
-  envelope->set_schema_version(1);
-  SetTimestamp(absl::Now(), envelope->mutable_occurred_at());
-  v1::Actor* actor = envelope->mutable_actor();
-  actor->set_user_id(absl::StrCat("bench-cm-", writer));
-  actor->set_role("caseworker");
-  actor->set_organization("bench-org");
-  envelope->set_source("caseledger_bench");
-  *event.mutable_payload() = payload;
-  return event;
+  if (values.empty()) Fail(absl::StrFormat("--%s: empty list", flag));
+  return values;
 }
 
 // Stopping rule of one configuration run.
@@ -564,33 +539,6 @@ void PrintTable(std::FILE* out,
   }
 }
 
-// Returns `s` as a JSON string literal.
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<int>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
-std::string JsonNumber(double value) {
-  if (!std::isfinite(value)) return "null";
-  return absl::StrFormat("%.6g", value);
-}
-
 // The append mode's flags, checked. Fails the process on bad values.
 struct AppendConfig {
   double seconds;
@@ -832,24 +780,6 @@ ProjectionConfig CheckProjectionFlags() {
   return config;
 }
 
-// Latency percentiles of one batch of queries.
-struct Latency {
-  int64_t count = 0;
-  absl::Duration p50;
-  absl::Duration p99;
-  absl::Duration max;
-};
-
-Latency Summarize(std::vector<absl::Duration> samples) {
-  std::sort(samples.begin(), samples.end());
-  Latency latency;
-  latency.count = static_cast<int64_t>(samples.size());
-  latency.p50 = Percentile(samples, 0.50);
-  latency.p99 = Percentile(samples, 0.99);
-  if (!samples.empty()) latency.max = samples.back();
-  return latency;
-}
-
 // The generated caseload, as loaded.
 struct ProjectionSetup {
   caseload::CaseloadOptions caseload;
@@ -877,15 +807,6 @@ struct ProjectionRun {
   }
   double Ratio() const { return RebuildRate() / ReadRate(); }
 };
-
-uint64_t DirectoryBytes(const std::string& path) {
-  uint64_t bytes = 0;
-  std::error_code ec;
-  for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
-    if (entry.is_regular_file(ec)) bytes += entry.file_size(ec);
-  }
-  return bytes;
-}
 
 // Generates the caseload into a fresh log in `log_path` (sync off: setup,
 // not measurement), flushes it and closes it.
@@ -1042,8 +963,6 @@ absl::StatusOr<ProjectionRun> RunProjectionOnce(const ProjectionConfig& config,
         absl::StrCat("remove ", dir, ": ", ec.message()));
   return run;
 }
-
-double Ms(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 
 // The median over runs of `f(run)`.
 template <typename F>
@@ -1367,14 +1286,6 @@ ServerConfig CheckServerFlags() {
   return config;
 }
 
-// The 1, 5 and 15 minute load averages as "a b c" (for the conditions:
-// other processes on the machine compete for its CPUs); "?" if unknown.
-std::string LoadAverage() {
-  double load[3];
-  if (::getloadavg(load, 3) != 3) return "?";
-  return absl::StrFormat("%.2f %.2f %.2f", load[0], load[1], load[2]);
-}
-
 absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
@@ -1428,6 +1339,7 @@ std::unique_ptr<EchoServer> StartEchoServer() {
   builder.SetMaxReceiveMessageSize(defaults.max_receive_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              defaults.max_concurrent_streams);
+  services::ApplyConnectionLimits(defaults, &builder);
   builder.RegisterService(&echo->service);
   echo->server = builder.BuildAndStart();
   if (echo->server == nullptr || echo->port == 0) {
@@ -2139,6 +2051,18 @@ std::string RunServerMode(const ServerConfig& config, int runs,
   return out;
 }
 
+// Removes the data directory and, with --json, prints `json` on stdout.
+void FinishRun(bool json, const std::string& out) {
+  std::error_code ec;
+  fs::remove_all(g_data_root, ec);
+  if (ec) Fail(absl::StrCat("remove ", g_data_root, ": ", ec.message()));
+  g_data_root.clear();
+  if (json) {
+    std::fputs(out.c_str(), stdout);
+    std::fflush(stdout);
+  }
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Measures durable caseledger appends/s and latency for several writer "
@@ -2147,8 +2071,12 @@ int Main(int argc, char** argv) {
       "rebuild rate and plan/timeline query latency on a generated caseload "
       "(--mode=projections); or gRPC appends against a bare gRPC echo and "
       "the subscription catch-up rate (--mode=server); or all three "
-      "(--mode=all).\nUsage: caseledger_bench "
-      "[--mode=append|projections|server|all] [--dir=D] [--runs=3] [--json] "
+      "(--mode=all); or a bounded mixed load against caseledgerd "
+      "(--mode=load); or caseledger against PostgreSQL (--mode=compare, "
+      "see tools/compare_postgres.sh); or growth from 100 thousand to 10 "
+      "million events (--mode=scale).\nUsage: caseledger_bench "
+      "[--mode=append|projections|server|load|compare|scale|all] [--dir=D] "
+      "[--runs=3] [--json] "
       "[append, server: --seconds=3 --ops=N --writers=1,16,64 --batch=1,10] "
       "[projections: --events=1000000 --seed=1 --queries=20000] "
       "[server: --server=HOST:PORT --sub_events=200000 --sub_max_batch=500]");
@@ -2162,8 +2090,10 @@ int Main(int argc, char** argv) {
 
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "append" && mode != "projections" && mode != "server" &&
-      mode != "all") {
-    Fail("--mode must be append, projections, server or all");
+      mode != "all" && mode != "scale" && mode != "load" && mode != "compare") {
+    Fail(
+        "--mode must be append, projections, server, load, compare, scale "
+        "or all");
   }
   const bool append = mode == "append" || mode == "all";
   const bool project = mode == "projections" || mode == "all";
@@ -2196,6 +2126,97 @@ int Main(int argc, char** argv) {
   g_data_root = tmpl;
 
   std::FILE* human = json ? stderr : stdout;
+  if (mode == "scale") {
+    ScaleConfig config;
+    config.stages.clear();
+    for (int64_t stage : ParseInt64List(absl::GetFlag(FLAGS_stages), "stages",
+                                        1, 100'000'000)) {
+      if (!config.stages.empty() && stage <= config.stages.back()) {
+        Fail("--stages must be ascending");
+      }
+      config.stages.push_back(stage);
+    }
+    config.cases = absl::GetFlag(FLAGS_scale_cases);
+    if (config.cases < 1 || config.cases > 1'000'000) {
+      Fail("--scale_cases must be in [1, 1000000]");
+    }
+    config.seed = absl::GetFlag(FLAGS_seed);
+    config.load_threads = absl::GetFlag(FLAGS_load_threads);
+    if (config.load_threads < 1 || config.load_threads > 64) {
+      Fail("--load_threads must be in [1, 64]");
+    }
+    config.writers =
+        ParseIntList(absl::GetFlag(FLAGS_writers), "writers", 1, 1024).front();
+    const double seconds = absl::GetFlag(FLAGS_seconds);
+    if (!(seconds > 0) || seconds > 600) Fail("--seconds must be in (0, 600]");
+    config.append_time = absl::Seconds(seconds);
+    config.queries = absl::GetFlag(FLAGS_queries);
+    if (config.queries < 1) Fail("--queries must be >= 1");
+    config.query_bound = absl::Seconds(absl::GetFlag(FLAGS_query_seconds));
+    absl::StatusOr<std::string> out = RunScaleMode(config, g_data_root, human);
+    CheckOk(out.status(), "scale");
+    FinishRun(json,
+              absl::StrCat("{\"mode\":\"scale\",\"scale\":", *out, "}\n"));
+    return 0;
+  }
+  if (mode == "load") {
+    LoadConfig config;
+    config.caseledgerd = absl::GetFlag(FLAGS_caseledgerd);
+    const double seconds = absl::GetFlag(FLAGS_seconds);
+    if (!(seconds > 0) || seconds > 3600) {
+      Fail("--seconds must be in (0, 3600]");
+    }
+    config.duration = absl::Seconds(seconds);
+    if (absl::GetFlag(FLAGS_ops) > 0) config.max_ops = absl::GetFlag(FLAGS_ops);
+    config.case_managers = absl::GetFlag(FLAGS_case_managers);
+    config.readers = absl::GetFlag(FLAGS_readers);
+    config.analysts = absl::GetFlag(FLAGS_analysts);
+    config.subscribers = absl::GetFlag(FLAGS_subscribers);
+    config.demo_cases = absl::GetFlag(FLAGS_demo_cases);
+    config.seed = absl::GetFlag(FLAGS_seed);
+    const double sample = absl::GetFlag(FLAGS_sample_seconds);
+    if (config.case_managers < 1 || config.case_managers > 256 ||
+        config.readers < 0 || config.readers > 64 || config.analysts < 0 ||
+        config.analysts > 64 || config.subscribers < 0 ||
+        config.subscribers > 32 || config.demo_cases < 1 ||
+        config.demo_cases > 100000 || !(sample > 0)) {
+      Fail(
+          "load: --case_managers in [1, 256], --readers and --analysts in "
+          "[0, 64], --subscribers in [0, 32], --demo_cases in [1, 100000], "
+          "--sample_seconds > 0");
+    }
+    config.sample_every = absl::Seconds(sample);
+    absl::StatusOr<std::string> out = RunLoadMode(config, g_data_root, human);
+    CheckOk(out.status(), "load");
+    FinishRun(json, absl::StrCat("{\"mode\":\"load\",\"load\":", *out, "}\n"));
+    return 0;
+  }
+  if (mode == "compare") {
+    CompareConfig config;
+    config.pg_conninfo = absl::GetFlag(FLAGS_pg);
+    if (config.pg_conninfo.empty()) {
+      Fail("--mode=compare needs --pg (see tools/compare_postgres.sh)");
+    }
+    config.writers =
+        ParseIntList(absl::GetFlag(FLAGS_writers), "writers", 1, 256);
+    config.batches = ParseIntList(absl::GetFlag(FLAGS_batch), "batch", 1, 100);
+    const double seconds = absl::GetFlag(FLAGS_seconds);
+    if (!(seconds > 0) || seconds > 600) Fail("--seconds must be in (0, 600]");
+    config.seconds = absl::Seconds(seconds);
+    config.runs = runs;
+    config.payload_bytes = absl::GetFlag(FLAGS_payload_bytes);
+    config.read_events = absl::GetFlag(FLAGS_read_events);
+    if (config.read_events < 10 || config.read_events % 10 != 0 ||
+        config.read_events > 100000) {
+      Fail("--read_events must be a multiple of 10 in [10, 100000]");
+    }
+    absl::StatusOr<std::string> out =
+        RunCompareMode(config, g_data_root, human);
+    CheckOk(out.status(), "compare");
+    FinishRun(json,
+              absl::StrCat("{\"mode\":\"compare\",\"compare\":", *out, "}\n"));
+    return 0;
+  }
   std::string append_conditions, append_results, projection_json, server_json;
   if (append) {
     RunAppendMode(append_config, runs, human, &append_conditions,

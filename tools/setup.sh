@@ -12,6 +12,7 @@ PACKAGES=(
   libabsl-dev
   libgtest-dev libgmock-dev
   libssl-dev
+  libpq-dev
 )
 
 missing=()

@@ -21,89 +21,23 @@
 #include "caseledger/v1/ledger_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/daemon.h"
 #include "tests/testing/event_builders.h"
 #include "tests/testing/temp_dir.h"
-
-extern char** environ;
 
 namespace caseledger {
 namespace {
 
 using ::caseledger::testing::MakeNoteEvent;
+using ::caseledger::testing::PortFrom;
 using ::caseledger::testing::TempDir;
 
-// A running caseledgerd child whose stderr (the log) is read line by line.
-class Daemon {
+// caseledgerd as built with the tests.
+class Daemon : public ::caseledger::testing::Daemon {
  public:
-  explicit Daemon(const std::vector<std::string>& args) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<std::string> all = {CASELEDGERD_PATH};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, CASELEDGERD_PATH, &actions, nullptr,
-                          argv.data(), environ),
-              0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    log_ = fdopen(fds[0], "r");
-  }
-
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (log_ != nullptr) fclose(log_);
-  }
-
-  // Reads log lines until one contains `needle`; returns it ("" at EOF).
-  std::string WaitFor(const std::string& needle) {
-    char line[4096];
-    while (fgets(line, sizeof(line), log_) != nullptr) {
-      all_ += line;
-      if (absl::StrContains(line, needle)) return line;
-    }
-    return "";
-  }
-
-  // SIGTERM, then the exit status (or -1 if it did not exit normally).
-  int Terminate() {
-    kill(pid_, SIGTERM);
-    return Wait();
-  }
-
-  // Waits for the process to exit by itself; its exit status, or -1.
-  int Wait() {
-    WaitFor("\n<never>");  // drain the log to EOF
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
-  const std::string& log() const { return all_; }
-
- private:
-  pid_t pid_ = -1;
-  FILE* log_ = nullptr;
-  std::string all_;
+  explicit Daemon(const std::vector<std::string>& args)
+      : ::caseledger::testing::Daemon(CASELEDGERD_PATH, args) {}
 };
-
-int PortFrom(const std::string& line) {
-  const size_t at = line.find(" port=");
-  int port = 0;
-  if (at == std::string::npos) return 0;
-  const std::string rest = line.substr(at + 6);
-  (void)absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &port);
-  return port;
-}
 
 TEST(CaseledgerdTest, SigtermShutsDownGracefullyAndKeepsAcknowledgedAppends) {
   TempDir dir;
