@@ -168,6 +168,14 @@ ABSL_FLAG(std::string, stages, "100000,1000000,10000000",
 ABSL_FLAG(int32_t, scale_cases, 107000,
           "scale: cases of the generated caseload (enough streams for the "
           "last stage; 107,000 cases hold about 10 million events).");
+ABSL_FLAG(std::string, scale_log, "",
+          "scale: measure this existing log directory (grown by an earlier "
+          "scale run) instead of growing a fresh one; it is neither loaded "
+          "further nor removed.");
+ABSL_FLAG(double, rebuild_seconds, 3600,
+          "scale: longest a stage's projection rebuild may run; a rebuild "
+          "cut short is reported as such (rate over the part done, no plan "
+          "query figures).");
 ABSL_FLAG(std::string, pg, "",
           "compare: libpq connection string of the PostgreSQL to compare "
           "with (loopback or a Unix socket only), e.g. \"host=127.0.0.1 "
@@ -2153,6 +2161,12 @@ int Main(int argc, char** argv) {
     config.queries = absl::GetFlag(FLAGS_queries);
     if (config.queries < 1) Fail("--queries must be >= 1");
     config.query_bound = absl::Seconds(absl::GetFlag(FLAGS_query_seconds));
+    const double rebuild_seconds = absl::GetFlag(FLAGS_rebuild_seconds);
+    if (!(rebuild_seconds > 0) || rebuild_seconds > 86400) {
+      Fail("--rebuild_seconds must be in (0, 86400]");
+    }
+    config.rebuild_bound = absl::Seconds(rebuild_seconds);
+    config.existing_log = absl::GetFlag(FLAGS_scale_log);
     absl::StatusOr<std::string> out = RunScaleMode(config, g_data_root, human);
     CheckOk(out.status(), "scale");
     FinishRun(json,

@@ -11,6 +11,7 @@
 # Usage: tools/compare_postgres.sh [extra caseledger_bench flags]
 #   e.g. tools/compare_postgres.sh --seconds=5 --runs=3 --writers=1,16
 # Env: JOBS (build parallelism, default 2), BUILD_DIR (default build),
+#      BENCH (a caseledger_bench built with libpq: skips the build),
 #      TMPDIR (where the cluster and the bench data go).
 # Must run as root (it installs packages and runs the cluster as the
 # `postgres` user the package creates) or as a user that can run initdb.
@@ -33,9 +34,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 PGBIN=/usr/lib/postgresql/15/bin
 
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD_DIR" -j "$JOBS" --target caseledger_bench >/dev/null
-BENCH="$BUILD_DIR/tools/caseledger_bench"
+if [ -z "${BENCH:-}" ]; then
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS" --target caseledger_bench >/dev/null
+  BENCH="$BUILD_DIR/tools/caseledger_bench"
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/caseledger_compare.XXXXXX")
 pgdata="$work/pgdata"

@@ -202,6 +202,7 @@ absl::Status PgResetTable(const std::string& conninfo) {
   absl::StatusOr<std::unique_ptr<PgConnection> > c = PgConnect(conninfo);
   if (!c.ok()) return c.status();
   return PgExec((*c)->conn,
+                "SET client_min_messages = warning; "
                 "DROP TABLE IF EXISTS events; "
                 "CREATE TABLE events (position bigserial PRIMARY KEY, "
                 "stream_id text NOT NULL, version bigint NOT NULL, "
@@ -452,7 +453,7 @@ absl::StatusOr<std::string> RunCompareMode(const CompareConfig& config,
             config.pg_conninfo, writers, batch, config.seconds, payload);
         if (!theirs.ok()) return theirs.status();
         std::fprintf(stderr,
-                     "  %d writers x %d events, run %d: caseledger %.0f "
+                     "  %d writers x %d event(s), run %d: caseledger %.0f "
                      "events/s, PostgreSQL %.0f events/s\n",
                      writers, batch, r + 1, ours->events_per_sec,
                      theirs->events_per_sec);

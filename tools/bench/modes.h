@@ -30,6 +30,11 @@ struct ScaleConfig {
   // ReadCase and GetPlan queries per stage (bounded by query_bound each).
   int queries = 2000;
   absl::Duration query_bound = absl::Seconds(60);
+  // If set: measure this existing log (grown by an earlier run) instead of
+  // growing a fresh one; it is not loaded further and not removed.
+  std::string existing_log;
+  // Longest a stage's rebuild may run (then it is reported cut short).
+  absl::Duration rebuild_bound = absl::Hours(1);
 };
 absl::StatusOr<std::string> RunScaleMode(const ScaleConfig& config,
                                          const std::string& dir,

@@ -11,14 +11,16 @@
 //  2. disk: bytes of the log directory.
 //  3. read: the log reopened with sync ON; ReadCase of whole random loaded
 //     cases (pages of up to 1,000 events), one thread: p50/p99.
-//  4. rebuild: a fresh CaseProjection directory caught up from position 0:
-//     events/s; its directory's bytes.
-//  5. plan: GetPlan on random loaded cases, one thread: p50/p99.
-//  6. memory: this process's VmRSS and VmHWM (log and projection open,
-//     RocksDB caches as left by 3-5).
-//  7. append: `writers` threads x 1 event (~400-byte note), durable, for
+//  4. append: `writers` threads x 1 event (~400-byte note), durable, for
 //     append_time, to cases of their own; these events stay in the log
 //     (the next stage's load counts them).
+//  5. memory: this process's VmRSS (log open, caches as left by 3-4).
+//     Steps 1-5 are printed on stderr before the rebuild starts.
+//  6. rebuild: a fresh CaseProjection directory catching up from position
+//     0 in the background, for at most rebuild_bound: events/s, the
+//     position reached (a rebuild cut short says so), its bytes.
+//  7. plan: if the rebuild completed, GetPlan on random loaded cases, one
+//     thread: p50/p99; then RSS again (log and projection open).
 // The projection directory is removed after each stage.
 
 #include <algorithm>
@@ -59,6 +61,8 @@ struct Stage {
   double read_events_per_case = 0;
   double rebuild_rate = 0;
   absl::Duration rebuild_time;
+  uint64_t rebuilt = 0;  // position the rebuild reached (< events: cut short)
+  uint64_t memory_with_projection = 0;  // RSS after the rebuild and queries
   uint64_t projection_bytes = 0;
   Latency plan;
   Memory memory;
@@ -190,12 +194,17 @@ std::string StageJson(const Stage& s) {
       ",\"read_case_p99_ms\":", JsonNumber(Ms(s.read.p99)),
       ",\"read_case_events_mean\":", JsonNumber(s.read_events_per_case),
       ",\"rebuild_events_per_sec\":", JsonNumber(s.rebuild_rate),
+      ",\"rebuilt_to\":", s.rebuilt,
+      ",\"rebuild_complete\":", s.rebuilt >= s.events ? "true" : "false",
       ",\"rebuild_seconds\":",
       JsonNumber(absl::ToDoubleSeconds(s.rebuild_time)),
-      ",\"projection_bytes\":", s.projection_bytes,
-      ",\"plan_p50_ms\":", JsonNumber(Ms(s.plan.p50)),
-      ",\"plan_p99_ms\":", JsonNumber(Ms(s.plan.p99)),
-      ",\"rss_bytes\":", s.memory.rss, ",\"rss_peak_bytes\":", s.memory.peak,
+      ",\"projection_bytes\":", s.projection_bytes, ",\"plan_p50_ms\":",
+      s.plan.count == 0 ? "null" : JsonNumber(Ms(s.plan.p50)),
+      ",\"plan_p99_ms\":",
+      s.plan.count == 0 ? "null" : JsonNumber(Ms(s.plan.p99)),
+      ",\"rss_bytes\":", s.memory.rss,
+      ",\"rss_with_projection_bytes\":", s.memory_with_projection,
+      ",\"rss_peak_bytes\":", s.memory.peak,
       ",\"append_per_sec\":", JsonNumber(s.append_rate),
       ",\"append_p50_ms\":", JsonNumber(Ms(s.append.p50)),
       ",\"append_p99_ms\":", JsonNumber(Ms(s.append.p99)), "}");
@@ -214,7 +223,9 @@ absl::StatusOr<std::string> RunScaleMode(const ScaleConfig& config,
     return s;
   }
   const caseload::CaseloadGenerator generator(caseload_options);
-  const std::string log_path = (fs::path(dir) / "log").string();
+  const std::string log_path = config.existing_log.empty()
+                                   ? (fs::path(dir) / "log").string()
+                                   : config.existing_log;
 
   std::fprintf(human, "caseledger_bench: scale\n");
   std::fprintf(human, "  machine:   %s; load average %s at start\n",
@@ -236,6 +247,22 @@ absl::StatusOr<std::string> RunScaleMode(const ScaleConfig& config,
 
   std::atomic<size_t> next_stream{0};
   std::vector<std::string> case_ids;
+  if (!config.existing_log.empty()) {
+    // A log grown earlier (e.g. by a run that was stopped after loading):
+    // its cases are the generated ones that have a head.
+    absl::StatusOr<std::unique_ptr<engine::EventLog>> log =
+        OpenLog(log_path, /*sync=*/false);
+    if (!log.ok()) return log.status();
+    for (int c = 0; c < config.cases; ++c) {
+      const std::string id = caseload::CaseIdOf(caseload_options, c);
+      absl::StatusOr<engine::CaseHead> head = (*log)->GetCaseHead(id);
+      if (head.ok() && head->version > 0) case_ids.push_back(id);
+    }
+    std::fprintf(stderr, "  existing log: %llu events, %zu demo cases\n",
+                 static_cast<unsigned long long>((*log)->LastPosition()),
+                 case_ids.size());
+    next_stream = generator.stream_count();  // loads nothing more
+  }
   std::vector<Stage> stages;
   for (size_t i = 0; i < config.stages.size(); ++i) {
     Stage stage;
@@ -288,6 +315,17 @@ absl::StatusOr<std::string> RunScaleMode(const ScaleConfig& config,
     stage.read_events_per_case =
         static_cast<double>(read_events) / std::max<int64_t>(1, read->count);
 
+    // Durable appends and memory before the rebuild (which may be cut
+    // short by rebuild_bound).
+    if (absl::Status s =
+            MeasureAppends(event_log, config.writers, config.append_time,
+                           static_cast<int>(i + 1), &stage);
+        !s.ok()) {
+      return s;
+    }
+    stage.memory = ProcessMemory();
+    std::fprintf(stderr, "  stage %zu (before the rebuild): %s\n", i + 1,
+                 StageJson(stage).c_str());
     const std::string projection_dir =
         (fs::path(dir) / absl::StrCat("projection-", i + 1)).string();
     {
@@ -296,31 +334,34 @@ absl::StatusOr<std::string> RunScaleMode(const ScaleConfig& config,
       absl::StatusOr<std::unique_ptr<projections::CaseProjection>> projection =
           projections::CaseProjection::Open(options, &event_log);
       if (!projection.ok()) return projection.status();
+      const uint64_t target = event_log.LastPosition();
       const absl::Time t0 = absl::Now();
-      if (absl::Status s = (*projection)->CatchUp(); !s.ok()) return s;
+      const absl::Time give_up = t0 + config.rebuild_bound;
+      (*projection)->Start();  // catches up from 0 in the background
+      while ((*projection)->Position() < target && absl::Now() < give_up) {
+        absl::SleepFor(absl::Milliseconds(20));
+      }
       stage.rebuild_time = absl::Now() - t0;
+      stage.rebuilt = (*projection)->Position();
       stage.rebuild_rate =
-          (*projection)->Position() / absl::ToDoubleSeconds(stage.rebuild_time);
-      const projections::CaseProjection& p = **projection;
-      absl::StatusOr<Latency> plan = TimeQueries(
-          case_ids, config.queries, config.query_bound, config.seed * 11 + i,
-          [&](const std::string& id) { return p.GetPlan(id).status(); });
-      if (!plan.ok()) return plan.status();
-      stage.plan = *plan;
-      stage.memory = ProcessMemory();
+          stage.rebuilt / absl::ToDoubleSeconds(stage.rebuild_time);
+      if (stage.rebuilt >= target) {
+        const projections::CaseProjection& p = **projection;
+        absl::StatusOr<Latency> plan = TimeQueries(
+            case_ids, config.queries, config.query_bound, config.seed * 11 + i,
+            [&](const std::string& id) { return p.GetPlan(id).status(); });
+        if (!plan.ok()) return plan.status();
+        stage.plan = *plan;
+      }
+      const Memory after = ProcessMemory();
+      stage.memory_with_projection = after.rss;
+      stage.memory.peak = after.peak;
     }
     stage.projection_bytes = DirectoryBytes(projection_dir);
     std::error_code ec;
     fs::remove_all(projection_dir, ec);
-    if (absl::Status s =
-            MeasureAppends(event_log, config.writers, config.append_time,
-                           static_cast<int>(i + 1), &stage);
-        !s.ok()) {
-      return s;
-    }
     log->reset();
-    std::fprintf(stderr, "  stage %zu: %s\n", i + 1,
-                 StageJson(stage).c_str());
+    std::fprintf(stderr, "  stage %zu: %s\n", i + 1, StageJson(stage).c_str());
     stages.push_back(stage);
   }
 
@@ -333,20 +374,24 @@ absl::StatusOr<std::string> RunScaleMode(const ScaleConfig& config,
   for (const Stage& s : stages) {
     std::fprintf(
         human,
-        "%12llu %8d %10.0f %9.1f %9.0f %10.3f %9.3f %9.0f %8.1f %8.3f %9.3f "
-        "%9.0f %9.0f %9.3f\n",
+        "%12llu %8d %10.0f %9.1f %9.0f %10.3f %9.3f %9.0f %12llu %8.1f %8.3f "
+        "%9.3f %9.0f %9.0f %9.0f %9.3f\n",
         static_cast<unsigned long long>(s.events), s.cases_loaded,
         s.load_events / absl::ToDoubleSeconds(s.load_time),
         s.log_bytes / 1048576.0, static_cast<double>(s.log_bytes) / s.events,
         Ms(s.read.p50), Ms(s.read.p99), s.rebuild_rate,
+        static_cast<unsigned long long>(s.rebuilt),
         s.projection_bytes / 1048576.0, Ms(s.plan.p50), Ms(s.plan.p99),
-        s.memory.rss / 1048576.0, s.append_rate, Ms(s.append.p99));
+        s.memory.rss / 1048576.0, s.memory_with_projection / 1048576.0,
+        s.append_rate, Ms(s.append.p99));
   }
   std::fprintf(human,
                "(read and plan latencies in ms; a case holds ~%.0f events; "
                "load ev/s is setup with sync off; append/s is durable, %d "
-               "writers x 1 event; RSS is this whole process; load average "
-               "%s at the end)\n",
+               "writers x 1 event; RSS is this whole process, +proj with the "
+               "rebuilt projection open; a rebuild cut short by "
+               "--rebuild_seconds shows rebuilt to < events and no plan "
+               "figures; load average %s at the end)\n",
                stages.empty() ? 0.0 : stages.back().read_events_per_case,
                config.writers, LoadAverage().c_str());
   std::fflush(human);
