@@ -17,11 +17,13 @@
 #include "engine/internal/keys.h"
 #include "engine/internal/rocksdb_status.h"
 #include "engine/internal/status_macros.h"
+#include "engine/internal/stored_event_codec.h"
 #include "engine/sha256.h"
 #include "engine/validation.h"
 #include "google/protobuf/descriptor.h"
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/memtablerep.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
@@ -48,6 +50,29 @@ constexpr char kVersionConflictPayload[] =
 absl::string_view View(const rocksdb::Slice& slice) {
   return absl::string_view(slice.data(), slice.size());
 }
+
+// Keeps the first background error RocksDB reports (a failed flush,
+// compaction or WAL write), so that Health() shows it at once rather than at
+// the next append. Thread-safe; RocksDB calls it with its own DB mutex held,
+// so it takes no lock but its own.
+class StorageErrorListener : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
+                         rocksdb::Status* error) override {
+    if (error == nullptr || error->ok()) return;
+    absl::MutexLock lock(&mu_);
+    if (first_.ok()) first_ = FromRocksDb(*error, "storage");
+  }
+
+  absl::Status first() const {
+    absl::MutexLock lock(&mu_);
+    return first_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Status first_ ABSL_GUARDED_BY(mu_);
+};
 
 const std::string& ZeroHash() {
   static const std::string* zero = new std::string(kSha256Bytes, '\0');
@@ -82,7 +107,10 @@ absl::Status VersionConflict(const std::string& case_id,
   return status;
 }
 
-// Decodes and checks one stored value of the events column family.
+}  // namespace
+
+namespace internal {
+
 absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
                                        absl::string_view value) {
   if (value.size() < kSha256Bytes) {
@@ -111,6 +139,12 @@ absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
   event.set_hash(std::string(hash));
   return event;
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::DecodeStored;
 
 // The case id part of a case_index key (everything up to the 0x00).
 class CaseIdPrefix : public rocksdb::SliceTransform {
@@ -226,9 +260,14 @@ std::string EventTypeOf(const v1::EventPayload& payload) {
 
 class EventLog::Impl {
  public:
-  Impl(const EventLogOptions& options, std::unique_ptr<rocksdb::DB> db,
+  Impl(const EventLogOptions& options,
+       std::shared_ptr<StorageErrorListener> storage_errors,
+       std::unique_ptr<rocksdb::DB> db,
        std::vector<rocksdb::ColumnFamilyHandle*> handles)
-      : options_(options), db_(std::move(db)), handles_(std::move(handles)) {
+      : options_(options),
+        storage_errors_(std::move(storage_errors)),
+        db_(std::move(db)),
+        handles_(std::move(handles)) {
     default_cf_ = handles_[0];
     events_cf_ = handles_[1];
     case_index_cf_ = handles_[2];
@@ -299,7 +338,7 @@ class EventLog::Impl {
     if (stopping_) {
       return absl::UnavailableError("append: the log is shutting down");
     }
-    if (!health_.ok()) {
+    if (!CurrentHealth().ok()) {
       return absl::UnavailableError(
           "append: the log refuses writes after a storage error; restart "
           "after fixing the storage");
@@ -721,7 +760,13 @@ class EventLog::Impl {
 
   absl::Status Health() const {
     absl::MutexLock lock(&mu_);
-    return health_;
+    return CurrentHealth();
+  }
+
+  // The append path's storage error, else RocksDB's background one, else OK.
+  absl::Status CurrentHealth() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!health_.ok()) return health_;
+    return storage_errors_->first();
   }
 
   absl::Status Flush() {
@@ -860,7 +905,7 @@ class EventLog::Impl {
       group.appends.push_back(pending);
     }
     const uint64_t first = last_position_;
-    absl::Status health = health_;
+    absl::Status health = CurrentHealth();
     mu_.Unlock();
 
     uint64_t position = first;
@@ -1118,6 +1163,8 @@ class EventLog::Impl {
   }
 
   const EventLogOptions options_;
+  // Declared before db_, so it outlives the DB that calls it.
+  std::shared_ptr<StorageErrorListener> storage_errors_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* default_cf_;
@@ -1171,15 +1218,24 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = true;
-  // Acknowledged appends are synced, so anything after the last synced
-  // record in the WAL was never acknowledged: recover to the last consistent
-  // point and stop there (engine/STORAGE_FORMAT.md, "Recovery").
-  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Acknowledged appends are synced, so only the record after the last
+  // synced one can be torn by a crash, and it was never acknowledged: a WAL
+  // that ends inside a record is recovered up to it. A record that is
+  // complete but fails its checksum is damage to acknowledged data, and
+  // fails Open with DATA_LOSS rather than being dropped with everything after
+  // it, as kPointInTimeRecovery would do silently (engine/STORAGE_FORMAT.md,
+  // "Recovery").
+  db_options.wal_recovery_mode =
+      options.recover_past_damaged_wal
+          ? rocksdb::WALRecoveryMode::kPointInTimeRecovery
+          : rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.track_and_verify_wals_in_manifest = true;
   // One thread writes at a time (the group leader), and the hashed memtable
   // of event_ids does not support concurrent inserts.
   db_options.allow_concurrent_memtable_write = false;
   if (options.env != nullptr) db_options.env = options.env;
+  auto storage_errors = std::make_shared<StorageErrorListener>();
+  db_options.listeners.push_back(storage_errors);
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -1221,6 +1277,16 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
       return absl::FailedPreconditionError(
           "open: no caseledger log at the given path");
     }
+    if (s.IsCorruption()) {
+      // Recovery found a damaged WAL record or table file: refuse rather
+      // than come up without acknowledged events (STORAGE_FORMAT.md,
+      // "Recovery").
+      return absl::DataLossError(
+          absl::StrCat("open: the write-ahead log or a table file is damaged (",
+                       s.ToString(),
+                       "); nothing was opened, see the Recovery section of "
+                       "engine/STORAGE_FORMAT.md"));
+    }
     return FromRocksDb(s, "open");
   }
   std::unique_ptr<rocksdb::DB> db(raw_db);
@@ -1256,8 +1322,8 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
     return checked;
   }
 
-  auto impl =
-      std::make_unique<Impl>(options, std::move(db), std::move(handles));
+  auto impl = std::make_unique<Impl>(options, std::move(storage_errors),
+                                     std::move(db), std::move(handles));
   RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 }

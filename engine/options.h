@@ -28,6 +28,14 @@ struct EventLogOptions {
   // Default: true
   bool sync = true;
 
+  // Open even though a write-ahead log record is damaged, keeping what comes
+  // before the damage and dropping the damaged record and everything after
+  // it, acknowledged or not (RocksDB's kPointInTimeRecovery). Without it such
+  // a log fails Open with DATA_LOSS. For an operator who has copied the
+  // damaged directory aside and accepts the loss; never a server default.
+  // Default: false
+  bool recover_past_damaged_wal = false;
+
   // Largest serialized event (envelope + payload) accepted, in bytes.
   // Default: 64 KiB
   size_t max_event_bytes = 64 * 1024;
@@ -63,8 +71,10 @@ struct EventLogOptions {
   // Default: Clock::Real()
   Clock* clock = Clock::Real();
 
-  // RocksDB environment (a seam for fault injection). Not owned; must outlive
-  // the log. Default: nullptr (rocksdb::Env::Default()).
+  // RocksDB environment: the seam through which tests inject a file system
+  // that fails on purpose (tests/testing/fault_injection_fs.h). Not owned;
+  // must outlive the log.
+  // Default: nullptr = the default Env
   rocksdb::Env* env = nullptr;
 };
 

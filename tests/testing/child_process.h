@@ -41,16 +41,20 @@ class ChildProcess {
     if (read_fd_ >= 0) ::close(read_fd_);
   }
 
-  // Starts the program at `path` with `args` (argv[1..]). Its stdout is the
-  // pipe; stdin and stderr are inherited.
-  void Spawn(const std::string& path, const std::vector<std::string>& args) {
+  // Starts the program at `path` with `args` (argv[1..]). Its file
+  // descriptor `capture_fd` (1: stdout, 2: stderr) is the pipe; the others
+  // are inherited.
+  void Spawn(const std::string& path, const std::vector<std::string>& args,
+             int capture_fd = 1) {
     int fds[2];
     ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0) << std::strerror(errno);
     read_fd_ = fds[0];
     posix_spawn_file_actions_t actions;
     ASSERT_EQ(posix_spawn_file_actions_init(&actions), 0);
-    // dup2 clears FD_CLOEXEC on fd 1; both pipe ends are closed on exec.
-    ASSERT_EQ(posix_spawn_file_actions_adddup2(&actions, fds[1], 1), 0);
+    // dup2 clears FD_CLOEXEC on the target; both pipe ends are closed on
+    // exec.
+    ASSERT_EQ(posix_spawn_file_actions_adddup2(&actions, fds[1], capture_fd),
+              0);
 
     std::vector<std::string> argv_strings = {path};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
