@@ -52,6 +52,7 @@
 #include "gtest/gtest.h"
 #include "projections/case_projection.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/daemon.h"
 #include "tests/testing/log_reading.h"
 #include "tests/testing/projection_dump.h"
 #include "tests/testing/status_matchers.h"
@@ -240,14 +241,9 @@ class CrashLoopTest : public ::testing::Test {
     std::string seen;
     while (std::optional<std::string> line = server.ReadLine(&fragment)) {
       seen += *line + "\n";
-      if (!absl::StrContains(*line, "caseledgerd serving")) continue;
-      const size_t at = line->find(" port=");
-      int port = 0;
-      if (at != std::string::npos) {
-        const std::string rest = line->substr(at + 6);
-        (void)absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &port);
+      if (absl::StrContains(*line, "caseledgerd serving")) {
+        return testing::PortFrom(*line);
       }
-      return port;
     }
     ADD_FAILURE() << "caseledgerd did not start:\n" << seen << fragment;
     return 0;
