@@ -427,6 +427,13 @@ absl::Status CheckPayloadFields(const v1::EventPayload& p,
     case K::kNoteRecorded:
     case K::kLifeStatusRecorded:
       return absl::OkStatus();
+    case K::kAccessRecorded:
+      // Written by the server into the access log only; the services refuse
+      // it from clients (services/ledger_services.cc).
+      if (p.access_recorded().decision() == v1::ACCESS_DECISION_UNSPECIFIED) {
+        return Invalid(f + ".access_recorded.decision", "required");
+      }
+      return absl::OkStatus();
     case K::KIND_NOT_SET:
       return Invalid(f, "exactly one payload kind required");
   }

@@ -568,6 +568,7 @@ void CaseFolder::Apply(const v1::Event& event) {
     case Kind::kTrainingCycleCompleted:
     case Kind::kEventEnteredInError:
     case Kind::kEventCorrected:
+    case Kind::kAccessRecorded:  // access log only, never in a case
     case Kind::KIND_NOT_SET:
       break;
   }

@@ -24,6 +24,7 @@
 #include "caseledger/v1/server_config.pb.h"
 #include "google/protobuf/text_format.h"
 #include "services/log.h"
+#include "services/policy.h"
 #include "services/server.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -58,6 +59,17 @@ ABSL_FLAG(std::string, backup_dir, "backups",
           "Where relative backup paths go (relative to --data_dir).");
 ABSL_FLAG(int32_t, max_wait_seconds, 30,
           "Longest read-your-writes wait, seconds.");
+ABSL_FLAG(std::string, policy, "",
+          "Access policy file (caseledger.v1.AccessPolicy, text format); "
+          "without one every call is denied.");
+ABSL_FLAG(std::string, tls_cert, "", "Server certificate chain (PEM).");
+ABSL_FLAG(std::string, tls_key, "", "Server private key (PEM).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "CA certificates for client certificates (mutual TLS).");
+ABSL_FLAG(bool, plaintext_loopback, false,
+          "Serve without TLS; only on a loopback address.");
+ABSL_FLAG(std::string, pseudonym_key_file, "",
+          "Key for analysts' pseudonyms (HMAC-SHA256, >= 32 bytes).");
 
 namespace caseledger::services {
 namespace {
@@ -92,6 +104,14 @@ T Pick(absl::string_view name, const absl::Flag<F>& flag, bool file_has,
        T file_value) {
   if (!OnCommandLine(name) && file_has) return file_value;
   return static_cast<T>(absl::GetFlag(flag));
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  *out = text.str();
+  return static_cast<bool>(in);
 }
 
 int Main(int argc, char** argv) {
@@ -202,6 +222,53 @@ int Main(int argc, char** argv) {
       options.keepalive_time <= absl::ZeroDuration()) {
     Log(LogLevel::kError, "limits must be positive");
     return 2;
+  }
+  options.tls.cert_file =
+      Pick("tls_cert", FLAGS_tls_cert, config.has_tls_cert_file(),
+           config.tls_cert_file());
+  options.tls.key_file = Pick("tls_key", FLAGS_tls_key,
+                              config.has_tls_key_file(), config.tls_key_file());
+  options.tls.client_ca_file =
+      Pick("tls_client_ca", FLAGS_tls_client_ca,
+           config.has_tls_client_ca_file(), config.tls_client_ca_file());
+  options.plaintext_loopback =
+      Pick("plaintext_loopback", FLAGS_plaintext_loopback,
+           config.has_plaintext_loopback(), config.plaintext_loopback());
+  const std::string policy_file = Pick(
+      "policy", FLAGS_policy, config.has_policy_file(), config.policy_file());
+  if (!policy_file.empty()) {
+    std::string text;
+    if (!ReadWholeFile(policy_file, &text)) {
+      Log(LogLevel::kError, "cannot read the policy file",
+          {{"policy", policy_file}});
+      return 2;
+    }
+    absl::StatusOr<v1::AccessPolicy> policy = ParsePolicy(text);
+    if (!policy.ok()) {
+      Log(LogLevel::kError, "bad policy file",
+          {{"policy", policy_file},
+           {"error", std::string(policy.status().message())}});
+      return 2;
+    }
+    options.access.policy = *std::move(policy);
+  } else {
+    Log(LogLevel::kWarning,
+        "no access policy (--policy): every call will be denied");
+  }
+  const std::string key_file =
+      Pick("pseudonym_key_file", FLAGS_pseudonym_key_file,
+           config.has_pseudonym_key_file(), config.pseudonym_key_file());
+  if (!key_file.empty()) {
+    if (!ReadWholeFile(key_file, &options.access.pseudonym_key) ||
+        options.access.pseudonym_key.size() < 32) {
+      Log(LogLevel::kError,
+          "cannot read the pseudonym key file (at least 32 bytes)",
+          {{"pseudonym_key_file", key_file}});
+      return 2;
+    }
+  } else {
+    Log(LogLevel::kWarning,
+        "no pseudonym key file: analysts' pseudonyms change at every start");
   }
   if (!options.log.sync) {
     Log(LogLevel::kWarning,

@@ -142,6 +142,97 @@ absl::StatusOr<projections::MetricsQuery> ToQuery(
   return query;
 }
 
+// Full method names, as recorded in the access log.
+constexpr char kAppendMethod[] = "/caseledger.v1.CaseWriter/AppendEvents";
+constexpr char kHistoryMethod[] = "/caseledger.v1.Audit/ReadCaseHistory";
+constexpr char kVerifyMethod[] = "/caseledger.v1.Audit/Verify";
+constexpr char kPlanMethod[] = "/caseledger.v1.Queries/GetPlan";
+constexpr char kTimelineMethod[] = "/caseledger.v1.Queries/GetTimeline";
+constexpr char kCaseMetricsMethod[] = "/caseledger.v1.Analytics/GetCaseMetrics";
+constexpr char kMetricsMethod[] = "/caseledger.v1.Analytics/GetMetrics";
+constexpr char kSubscribeMethod[] = "/caseledger.v1.Subscriptions/Subscribe";
+constexpr char kStatusMethod[] =
+    "/caseledger.v1.Operations/GetProjectionStatus";
+constexpr char kRebuildMethod[] =
+    "/caseledger.v1.Operations/RebuildProjections";
+constexpr char kBackupMethod[] = "/caseledger.v1.Operations/Backup";
+constexpr char kQueryAccessLogMethod[] =
+    "/caseledger.v1.AccessLogService/QueryAccessLog";
+constexpr char kVerifyAccessLogMethod[] =
+    "/caseledger.v1.AccessLogService/VerifyAccessLog";
+
+CaseFacts FactsFromPlan(const v1::CasePlan& plan) {
+  CaseFacts facts;
+  facts.exists = true;
+  facts.case_manager_id = plan.case_manager_id();
+  facts.team = plan.team();
+  facts.program = plan.program();
+  facts.consents.assign(plan.consents().begin(), plan.consents().end());
+  return facts;
+}
+
+// What the policy needs about a case, from the projection's current plan.
+// First waits (within the call's limits) until the projections have applied
+// everything committed when the call started, so that an assignment or
+// consent just written is seen. An unknown or malformed case has no facts
+// (exists == false): the policy then denies scoped roles, and the handler
+// reports NOT_FOUND or INVALID_ARGUMENT only to callers allowed to ask.
+absl::StatusOr<CaseFacts> FactsOf(const ServiceDeps& deps,
+                                  const grpc::CallbackServerContext* context,
+                                  const std::string& case_id) {
+  RETURN_IF_ERROR(AwaitProjection(deps, context, deps.log->LastPosition()));
+  if (!engine::IsValidCaseId(case_id)) return CaseFacts{};
+  absl::StatusOr<v1::CasePlan> plan = deps.projection->GetPlan(case_id);
+  if (absl::IsNotFound(plan.status())) return CaseFacts{};
+  RETURN_IF_ERROR(plan.status());
+  return FactsFromPlan(*plan);
+}
+
+// The one authorization step of a call about one case.
+absl::StatusOr<Grant> AuthorizeCase(const ServiceDeps& deps,
+                                    const grpc::CallbackServerContext* context,
+                                    absl::string_view method, Action action,
+                                    const std::string& case_id,
+                                    CaseFacts* facts) {
+  ASSIGN_OR_RETURN(*facts, FactsOf(deps, context, case_id));
+  return deps.access->Authorize(*context, method, action, case_id, facts);
+}
+
+// The one authorization step of a call about no single case.
+absl::StatusOr<Grant> AuthorizeCall(const ServiceDeps& deps,
+                                    const grpc::CallbackServerContext* context,
+                                    absl::string_view method, Action action) {
+  return deps.access->Authorize(*context, method, action, "", nullptr);
+}
+
+std::vector<v1::SensitivityLabel> LabelsOf(
+    const google::protobuf::RepeatedField<int>& labels) {
+  std::vector<v1::SensitivityLabel> out;
+  for (int l : labels) out.push_back(static_cast<v1::SensitivityLabel>(l));
+  return out;
+}
+
+// Dates in de-identified outputs are coarsened to the month (day 0).
+void CoarsenToMonth(v1::Date* date) {
+  if (projections::IsSet(*date)) date->set_day(0);
+}
+
+// Only the server writes access records, into its own log.
+absl::Status RefuseAccessRecords(const v1::AppendEventsRequest& request) {
+  for (int i = 0; i < request.events_size(); ++i) {
+    const v1::EventPayload& p = request.events(i).payload();
+    if (p.has_access_recorded() ||
+        (p.has_event_corrected() &&
+         p.event_corrected().corrected().has_access_recorded())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("events[", i,
+                       "].payload: AccessRecorded is written by the server "
+                       "only"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* RunBlocking(const ServiceDeps& deps,
@@ -171,25 +262,60 @@ grpc::ServerUnaryReactor* CaseWriterService::AppendEvents(
     const v1::AppendEventsRequest* request,
     v1::AppendEventsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  engine::AppendRequest append;
-  append.case_id = request->case_id();
-  append.expected = FromProto(request->expected());
-  append.events.assign(request->events().begin(), request->events().end());
-  // The callback runs on the engine's thread once the WAL is synced; it only
-  // fills the response and finishes the call.
-  deps_.log->AppendAsync(
-      std::move(append),
-      [reactor, context, response](absl::StatusOr<engine::AppendResult> r) {
-        if (r.ok()) {
-          response->set_first_version(r->first_version);
-          response->set_last_version(r->last_version);
-          response->set_first_position(r->first_position);
-          response->set_last_position(r->last_position);
-          response->set_commit_position(r->commit_position);
-          response->set_replayed(r->replayed);
-        }
-        reactor->Finish(ToGrpcStatus(r.status(), context));
-      });
+  ServiceDeps deps = deps_;
+  // Authorization reads the projection, so it runs on the executor; the
+  // append itself then goes to the engine's thread.
+  const bool queued = deps_.executor->Submit([deps, reactor, context, request,
+                                              response] {
+    if (context->IsCancelled()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+      return;
+    }
+    absl::StatusOr<CaseFacts> facts =
+        FactsOf(deps, context, request->case_id());
+    if (facts.ok() && !facts->exists && !request->events().empty() &&
+        request->events(0).payload().has_case_opened()) {
+      // A new case: its scope is the CaseOpened that opens it.
+      const v1::CaseOpened& opened = request->events(0).payload().case_opened();
+      facts->case_manager_id = opened.case_manager_id();
+      facts->team = opened.team();
+      facts->program = opened.program();
+    }
+    absl::StatusOr<Grant> grant =
+        facts.ok()
+            ? deps.access->Authorize(*context, kAppendMethod, Action::kAppend,
+                                     request->case_id(), &*facts)
+            : absl::StatusOr<Grant>(facts.status());
+    absl::Status refused =
+        grant.ok() ? RefuseAccessRecords(*request) : grant.status();
+    if (!refused.ok()) {
+      reactor->Finish(ToGrpcStatus(refused, context));
+      return;
+    }
+    engine::AppendRequest append;
+    append.case_id = request->case_id();
+    append.expected = FromProto(request->expected());
+    append.events.assign(request->events().begin(), request->events().end());
+    // The callback runs on the engine's thread once the WAL is synced; it
+    // only fills the response and finishes the call.
+    deps.log->AppendAsync(
+        std::move(append),
+        [reactor, context, response](absl::StatusOr<engine::AppendResult> r) {
+          if (r.ok()) {
+            response->set_first_version(r->first_version);
+            response->set_last_version(r->last_version);
+            response->set_first_position(r->first_position);
+            response->set_last_position(r->last_position);
+            response->set_commit_position(r->commit_position);
+            response->set_replayed(r->replayed);
+          }
+          reactor->Finish(ToGrpcStatus(r.status(), context));
+        });
+  });
+  if (!queued) {
+    reactor->Finish(ToGrpcStatus(
+        absl::ResourceExhaustedError("server busy; retry later"), context));
+  }
   return reactor;
 }
 
@@ -201,7 +327,11 @@ grpc::ServerUnaryReactor* AuditService::ReadCaseHistory(
     const v1::ReadCaseHistoryRequest* request,
     v1::ReadCaseHistoryResponse* response) {
   ServiceDeps deps = deps_;
-  return RunBlocking(deps_, context, [deps, request, response]() {
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    CaseFacts facts;
+    ASSIGN_OR_RETURN(Grant grant, AuthorizeCase(deps, context, kHistoryMethod,
+                                                Action::kReadHistory,
+                                                request->case_id(), &facts));
     ASSIGN_OR_RETURN(uint64_t from,
                      ParseToken(request->page_token(), "page_token"));
     engine::ReadCaseRequest read;
@@ -239,10 +369,33 @@ grpc::ServerUnaryReactor* AuditService::ReadCaseHistory(
       out->set_chain_status(e.envelope().prev_hash() == previous
                                 ? v1::CHAIN_STATUS_VERIFIED
                                 : v1::CHAIN_STATUS_BROKEN);
+      const Decision seen =
+          deps.access->DecideEvent(grant, &facts, e.envelope().event_type(),
+                                   LabelsOf(e.envelope().sensitivity()));
+      if (!seen.allowed()) {
+        // Withheld: keep where it sits in the chain, nothing of its content.
+        e.clear_payload();
+        e.mutable_envelope()->clear_actor();
+        e.mutable_envelope()->clear_source();
+        e.mutable_envelope()->clear_correlation_id();
+        e.mutable_envelope()->clear_causation_id();
+        out->set_withheld(true);
+        response->set_withheld(response->withheld() + 1);
+      } else if (seen.decision == v1::ACCESS_DECISION_BREAK_GLASS) {
+        grant.decision.decision = v1::ACCESS_DECISION_BREAK_GLASS;
+      }
       *out->mutable_event() = std::move(e);
     }
     if (!page.end) response->set_next_page_token(absl::StrCat(page.next));
     response->set_case_version(head.version);
+    const auto& events = response->events();
+    RETURN_IF_ERROR(deps.access->RecordRead(
+        grant,
+        events.empty() ? 0
+                       : events.begin()->event().envelope().stream_version(),
+        events.empty() ? 0
+                       : events.rbegin()->event().envelope().stream_version(),
+        response->withheld()));
     return absl::OkStatus();
   });
 }
@@ -252,6 +405,8 @@ grpc::ServerUnaryReactor* AuditService::Verify(
     v1::VerifyResponse* response) {
   ServiceDeps deps = deps_;
   return RunBlocking(deps_, context, [deps, context, request, response]() {
+    RETURN_IF_ERROR(
+        AuthorizeCall(deps, context, kVerifyMethod, Action::kVerify).status());
     const uint64_t log_position = deps.log->LastPosition();
     absl::StatusOr<engine::VerifyReport> report =
         request->case_id().empty() ? deps.log->VerifyAll([context](uint64_t) {
@@ -277,11 +432,34 @@ grpc::ServerUnaryReactor* AuditService::Verify(
 // ---------------------------------------------------------------------------
 // Queries
 
+namespace {
+// The plan the request asks for (current or point in time), unauthorized.
+absl::Status ReadPlanInto(const ServiceDeps& deps,
+                          grpc::CallbackServerContext* context,
+                          const v1::GetPlanRequest* request,
+                          v1::GetPlanResponse* response);
+}  // namespace
+
 grpc::ServerUnaryReactor* QueriesService::GetPlan(
     grpc::CallbackServerContext* context, const v1::GetPlanRequest* request,
     v1::GetPlanResponse* response) {
   ServiceDeps deps = deps_;
   return RunBlocking(deps_, context, [deps, context, request, response]() {
+    CaseFacts facts;
+    ASSIGN_OR_RETURN(Grant grant, AuthorizeCase(deps, context, kPlanMethod,
+                                                Action::kReadPlan,
+                                                request->case_id(), &facts));
+    RETURN_IF_ERROR(ReadPlanInto(deps, context, request, response));
+    return deps.access->RecordRead(grant, 1, response->plan().version(), 0);
+  });
+}
+
+namespace {
+absl::Status ReadPlanInto(const ServiceDeps& deps,
+                          grpc::CallbackServerContext* context,
+                          const v1::GetPlanRequest* request,
+                          v1::GetPlanResponse* response) {
+  {
     const projections::ScoringConfig& scoring =
         projections::MetricsConfig().scoring;
     switch (request->as_of_case()) {
@@ -316,14 +494,19 @@ grpc::ServerUnaryReactor* QueriesService::GetPlan(
     ASSIGN_OR_RETURN(*response->mutable_plan(),
                      deps.projection->GetPlan(request->case_id()));
     return absl::OkStatus();
-  });
+  }
 }
+}  // namespace
 
 grpc::ServerUnaryReactor* QueriesService::GetTimeline(
     grpc::CallbackServerContext* context, const v1::GetTimelineRequest* request,
     v1::GetTimelineResponse* response) {
   ServiceDeps deps = deps_;
   return RunBlocking(deps_, context, [deps, context, request, response]() {
+    CaseFacts facts;
+    ASSIGN_OR_RETURN(Grant grant, AuthorizeCase(deps, context, kTimelineMethod,
+                                                Action::kReadTimeline,
+                                                request->case_id(), &facts));
     projections::TimelineQuery query;
     query.case_id = request->case_id();
     query.event_types.insert(request->event_types().begin(),
@@ -343,12 +526,26 @@ grpc::ServerUnaryReactor* QueriesService::GetTimeline(
     ASSIGN_OR_RETURN(projections::TimelinePage page,
                      deps.projection->GetTimeline(query));
     for (v1::TimelineEntry& entry : page.entries) {
+      const Decision seen = deps.access->DecideEvent(
+          grant, &facts, entry.event_type(), LabelsOf(entry.sensitivity()));
+      if (!seen.allowed()) {
+        response->set_withheld(response->withheld() + 1);
+        continue;
+      }
+      if (seen.decision == v1::ACCESS_DECISION_BREAK_GLASS) {
+        grant.decision.decision = v1::ACCESS_DECISION_BREAK_GLASS;
+      }
       *response->add_entries() = std::move(entry);
     }
     if (page.next_version != 0) {
       response->set_next_page_token(absl::StrCat(page.next_version));
     }
     response->set_projection_position(page.position);
+    const auto& entries = response->entries();
+    RETURN_IF_ERROR(deps.access->RecordRead(
+        grant, entries.empty() ? 0 : entries.begin()->stream_version(),
+        entries.empty() ? 0 : entries.rbegin()->stream_version(),
+        response->withheld()));
     return absl::OkStatus();
   });
 }
@@ -362,6 +559,11 @@ grpc::ServerUnaryReactor* AnalyticsService::GetCaseMetrics(
     v1::GetCaseMetricsResponse* response) {
   ServiceDeps deps = deps_;
   return RunBlocking(deps_, context, [deps, context, request, response]() {
+    CaseFacts facts;
+    ASSIGN_OR_RETURN(
+        Grant grant,
+        AuthorizeCase(deps, context, kCaseMetricsMethod,
+                      Action::kReadCaseMetrics, request->case_id(), &facts));
     if (projections::IsSet(request->as_of()) &&
         !projections::IsValidDate(request->as_of())) {
       return absl::InvalidArgumentError("as_of: not a calendar date");
@@ -372,7 +574,13 @@ grpc::ServerUnaryReactor* AnalyticsService::GetCaseMetrics(
     ASSIGN_OR_RETURN(
         *response->mutable_metrics(),
         deps.projection->GetCaseMetrics(request->case_id(), as_of));
-    return absl::OkStatus();
+    if (grant.decision.deidentify) {
+      // A case-level row for analysts: keyed pseudonym, month only.
+      v1::CaseMetrics* m = response->mutable_metrics();
+      m->set_case_id(deps.access->Pseudonym(m->case_id()));
+      CoarsenToMonth(m->mutable_as_of());
+    }
+    return deps.access->RecordRead(grant, 0, 0, 0);
   });
 }
 
@@ -381,10 +589,29 @@ grpc::ServerUnaryReactor* AnalyticsService::GetMetrics(
     v1::GetMetricsResponse* response) {
   ServiceDeps deps = deps_;
   return RunBlocking(deps_, context, [deps, context, request, response]() {
+    ASSIGN_OR_RETURN(Grant grant, AuthorizeCall(deps, context, kMetricsMethod,
+                                                Action::kReadMetrics));
     ASSIGN_OR_RETURN(projections::MetricsQuery query, ToQuery(*request));
     RETURN_IF_ERROR(AwaitProjection(deps, context, request->min_position()));
     ASSIGN_OR_RETURN(*response->mutable_report(),
                      deps.projection->GetMetrics(query));
+    if (grant.decision.deidentify) {
+      // Staff identifiers become pseudonyms; dates are months. Groups under
+      // the minimum size are already suppressed by the projection.
+      v1::MetricsReport* r = response->mutable_report();
+      if (r->group_by() == v1::METRICS_GROUP_BY_CASE_MANAGER) {
+        for (v1::MetricGroup& g : *r->mutable_groups()) {
+          g.set_key(deps.access->Pseudonym(g.key()));
+        }
+      }
+      if (r->filters().has_case_manager_id()) {
+        r->mutable_filters()->set_case_manager_id(
+            deps.access->Pseudonym(r->filters().case_manager_id()));
+      }
+      CoarsenToMonth(r->mutable_filters()->mutable_opened_from());
+      CoarsenToMonth(r->mutable_filters()->mutable_opened_to());
+      CoarsenToMonth(r->mutable_as_of());
+    }
     return absl::OkStatus();
   });
 }
@@ -396,22 +623,26 @@ grpc::ServerUnaryReactor* OperationsService::GetProjectionStatus(
     grpc::CallbackServerContext* context,
     const v1::GetProjectionStatusRequest* request,
     v1::GetProjectionStatusResponse* response) {
-  for (const projections::ProjectionStatus& s : deps_.projection->Status()) {
-    v1::ProjectionStatusInfo* info = response->add_projections();
-    info->set_name(s.name);
-    info->set_version(s.version);
-    info->set_position(s.position);
-    info->set_log_position(s.log_position);
-    info->set_lag(s.lag);
-    info->set_events_applied(s.events_applied);
-    info->set_skipped_unknown(s.skipped_unknown);
-    info->set_rebuilding(s.rebuilding);
-    info->set_rebuild_position(s.rebuild_position);
-    info->set_last_error(s.last_error);
-  }
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  ServiceDeps deps = deps_;
+  // On the executor: a denial is written to the access log (an fsync).
+  return RunBlocking(deps_, context, [deps, context, response]() {
+    RETURN_IF_ERROR(
+        AuthorizeCall(deps, context, kStatusMethod, Action::kOperate).status());
+    for (const projections::ProjectionStatus& s : deps.projection->Status()) {
+      v1::ProjectionStatusInfo* info = response->add_projections();
+      info->set_name(s.name);
+      info->set_version(s.version);
+      info->set_position(s.position);
+      info->set_log_position(s.log_position);
+      info->set_lag(s.lag);
+      info->set_events_applied(s.events_applied);
+      info->set_skipped_unknown(s.skipped_unknown);
+      info->set_rebuilding(s.rebuilding);
+      info->set_rebuild_position(s.rebuild_position);
+      info->set_last_error(s.last_error);
+    }
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* OperationsService::RebuildProjections(
@@ -419,7 +650,10 @@ grpc::ServerUnaryReactor* OperationsService::RebuildProjections(
     const v1::RebuildProjectionsRequest* request,
     v1::RebuildProjectionsResponse* response) {
   ServiceDeps deps = deps_;
-  return RunBlocking(deps_, context, [deps]() {
+  return RunBlocking(deps_, context, [deps, context]() {
+    RETURN_IF_ERROR(
+        AuthorizeCall(deps, context, kRebuildMethod, Action::kOperate)
+            .status());
     RETURN_IF_ERROR(deps.projection->StartRebuild());
     Log(LogLevel::kInfo, "projection rebuild started");
     return absl::OkStatus();
@@ -430,7 +664,9 @@ grpc::ServerUnaryReactor* OperationsService::Backup(
     grpc::CallbackServerContext* context, const v1::BackupRequest* request,
     v1::BackupResponse* response) {
   ServiceDeps deps = deps_;
-  return RunBlocking(deps_, context, [deps, request, response]() {
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    RETURN_IF_ERROR(
+        AuthorizeCall(deps, context, kBackupMethod, Action::kOperate).status());
     // A plain name under the backup directory: no paths, so a caller cannot
     // write the log anywhere else on the server.
     const std::string& name = request->directory();
@@ -526,6 +762,44 @@ bool SubscriptionHub::shutting_down() const {
 
 namespace {
 
+// Leaves out of `events` what the caller of `grant` may not see (by each
+// event's case facts, type and labels); returns how many were left out.
+// Waits until the projections cover the events, so a case opened in the
+// same batch has its program.
+absl::StatusOr<uint32_t> FilterForCaller(
+    const ServiceDeps& deps, const grpc::CallbackServerContext* context,
+    const Grant& grant, std::vector<v1::Event>* events) {
+  if (events->empty()) return 0;
+  RETURN_IF_ERROR(AwaitProjection(deps, context,
+                                  events->back().envelope().global_position()));
+  absl::flat_hash_map<std::string, CaseFacts> facts;
+  std::vector<v1::Event> kept;
+  uint32_t withheld = 0;
+  for (v1::Event& e : *events) {
+    const std::string& case_id = e.envelope().case_id();
+    auto it = facts.find(case_id);
+    if (it == facts.end()) {
+      absl::StatusOr<v1::CasePlan> plan = deps.projection->GetPlan(case_id);
+      if (!plan.ok() && !absl::IsNotFound(plan.status())) {
+        return plan.status();
+      }
+      it =
+          facts.emplace(case_id, plan.ok() ? FactsFromPlan(*plan) : CaseFacts{})
+              .first;
+    }
+    const Decision seen =
+        deps.access->DecideEvent(grant, &it->second, e.envelope().event_type(),
+                                 LabelsOf(e.envelope().sensitivity()));
+    if (seen.allowed()) {
+      kept.push_back(std::move(e));
+    } else {
+      ++withheld;
+    }
+  }
+  *events = std::move(kept);
+  return withheld;
+}
+
 // One subscription: reads the log from storage in batches and writes them,
 // one message in flight at a time (so a slow reader slows the reads, and
 // nothing is buffered beyond one batch); at the end of the log it waits for
@@ -537,8 +811,9 @@ namespace {
 class SubscribeReactor final
     : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
-  SubscribeReactor(ServiceDeps deps, const v1::SubscribeRequest& request)
-      : deps_(deps) {
+  SubscribeReactor(ServiceDeps deps, grpc::CallbackServerContext* context,
+                   const v1::SubscribeRequest& request)
+      : deps_(deps), context_(context) {
     read_.from_position = request.has_from_now()
                               ? deps_.log->LastPosition() + 1
                               : std::max<uint64_t>(request.from_position(), 1);
@@ -624,9 +899,45 @@ class SubscribeReactor final
     return status;
   }
 
-  // On the executor: one read from storage, then a write or a wait.
+  // On the executor: one read from storage, then a write or a wait. The
+  // first step authorizes the call.
   void Step() {
+    if (!grant_.has_value()) {
+      CaseFacts facts;
+      absl::StatusOr<Grant> grant =
+          read_.case_id.empty()
+              ? AuthorizeCall(deps_, context_, kSubscribeMethod,
+                              Action::kSubscribe)
+              : AuthorizeCase(deps_, context_, kSubscribeMethod,
+                              Action::kSubscribe, read_.case_id, &facts);
+      if (!grant.ok()) {
+        std::optional<grpc::Status> done;
+        {
+          absl::MutexLock lock(&mu_);
+          busy_ = false;
+          done = FinishLocked(ToGrpcStatus(grant.status(), context_));
+        }
+        if (done) Finish(*done);
+        return;
+      }
+      grant_ = std::move(*grant);
+    }
     absl::StatusOr<engine::ReadPage> page = deps_.log->ReadAll(read_);
+    // Decided on the events read, before filtering: a page whose events
+    // are all withheld still moves the subscription on.
+    const bool nothing_read = page.ok() && page->events.empty();
+    if (page.ok() && !nothing_read) {
+      const uint64_t first = page->events.front().envelope().global_position();
+      const uint64_t last = page->events.back().envelope().global_position();
+      absl::StatusOr<uint32_t> withheld =
+          FilterForCaller(deps_, context_, *grant_, &page->events);
+      absl::Status recorded = withheld.status();
+      if (recorded.ok()) {
+        withheld_ = *withheld;
+        recorded = deps_.access->RecordRead(*grant_, first, last, withheld_);
+      }
+      if (!recorded.ok()) page = recorded;
+    }
     std::optional<grpc::Status> done;
     bool write = false;
     {
@@ -636,7 +947,7 @@ class SubscribeReactor final
         done = FinishLocked(
             cancelled_ ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")
                        : ToGrpcStatus(page.status()));
-      } else if (page->events.empty() && page->end && announced_caught_up_) {
+      } else if (nothing_read && page->end && announced_caught_up_) {
         // Follow live: wait for the next commit beyond what we have read.
         const uint64_t waiter =
             deps_.hub->WaitBeyond(page->next - 1, [this] { Woken(); });
@@ -666,6 +977,8 @@ class SubscribeReactor final
     }
     response_.set_resume_from(page.next);
     response_.set_caught_up(page.end);
+    response_.set_withheld(withheld_);
+    withheld_ = 0;
     if (page.end) announced_caught_up_ = true;
     read_.from_position = page.next;
   }
@@ -682,7 +995,11 @@ class SubscribeReactor final
   }
 
   const ServiceDeps deps_;
+  // Valid until OnDone.
+  grpc::CallbackServerContext* const context_;
   // Touched by one step at a time (steps never overlap: busy_).
+  std::optional<Grant> grant_;
+  uint32_t withheld_ = 0;
   engine::ReadAllRequest read_;
   v1::SubscribeResponse response_;
   bool announced_caught_up_ = false;
@@ -719,7 +1036,77 @@ SubscriptionsService::Subscribe(grpc::CallbackServerContext* context,
             : grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                            "too many subscriptions; retry later"));
   }
-  return new SubscribeReactor(deps_, *request);
+  return new SubscribeReactor(deps_, context, *request);
+}
+
+// ---------------------------------------------------------------------------
+// Access log
+
+grpc::ServerUnaryReactor* AccessLogServiceImpl::QueryAccessLog(
+    grpc::CallbackServerContext* context,
+    const v1::QueryAccessLogRequest* request,
+    v1::QueryAccessLogResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    ASSIGN_OR_RETURN(Grant grant,
+                     AuthorizeCall(deps, context, kQueryAccessLogMethod,
+                                   Action::kReadAccessLog));
+    AccessLogQuery query;
+    query.case_id = request->case_id();
+    query.principal = request->principal();
+    if (request->has_since()) {
+      RETURN_IF_ERROR(CheckTimestamp(request->since(), "since"));
+      query.since = ToTime(request->since());
+    }
+    if (request->has_until()) {
+      RETURN_IF_ERROR(CheckTimestamp(request->until(), "until"));
+      query.until = ToTime(request->until());
+    }
+    ASSIGN_OR_RETURN(query.after,
+                     ParseToken(request->page_token(), "page_token"));
+    query.max_count = PageSize(request->page_size());
+    ASSIGN_OR_RETURN(AccessLogPage page,
+                     deps.access->access_log()->Query(query));
+    // The auditor's query is itself recorded before the answer is returned
+    // (after it was read, so it is not part of its own answer).
+    grant.case_id = request->case_id();
+    RETURN_IF_ERROR(deps.access->RecordRead(grant, 0, 0, 0));
+    for (v1::Event& record : page.records) {
+      *response->add_records() = std::move(record);
+    }
+    if (page.next_after != 0) {
+      response->set_next_page_token(absl::StrCat(page.next_after));
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AccessLogServiceImpl::VerifyAccessLog(
+    grpc::CallbackServerContext* context,
+    const v1::VerifyAccessLogRequest* request,
+    v1::VerifyAccessLogResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, context, response]() {
+    RETURN_IF_ERROR(AuthorizeCall(deps, context, kVerifyAccessLogMethod,
+                                  Action::kReadAccessLog)
+                        .status());
+    engine::EventLog* log = deps.access->access_log()->log();
+    const uint64_t position = log->LastPosition();
+    ASSIGN_OR_RETURN(engine::VerifyReport report,
+                     log->VerifyAll([context](uint64_t) {
+                       return !context->IsCancelled();
+                     }));
+    response->set_ok(report.ok);
+    response->set_records_checked(report.events_checked);
+    response->set_first_broken_position(report.first_broken_position);
+    response->set_problem(report.problem);
+    response->set_log_position(position);
+    if (!report.ok) {
+      Log(LogLevel::kError, "access log verification found a broken chain",
+          {{"position", absl::StrCat(report.first_broken_position)}});
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace caseledger::services

@@ -2,8 +2,11 @@
 #define CASELEDGER_SERVICES_LEDGER_SERVICES_H_
 
 // Thin gRPC adapters (callback API) over the engine and the projections:
-// each handler converts the request, calls the engine or a projection, and
-// converts the result; status conversion is in status_conversion.h.
+// each handler first passes the one authorization step
+// (AccessControl::Authorize, access_control.h), then converts the request,
+// calls the engine or a projection, records the read in the access log
+// before returning case content, and converts the result; status
+// conversion is in status_conversion.h.
 //
 // Threading: appends go to the engine's AppendAsync (the engine's own thread
 // syncs the WAL); every other handler runs its storage work on the shared
@@ -19,9 +22,11 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "caseledger/v1/access_log_service.grpc.pb.h"
 #include "caseledger/v1/ledger_service.grpc.pb.h"
 #include "engine/event_log.h"
 #include "projections/case_projection.h"
+#include "services/access_control.h"
 #include "services/executor.h"
 
 namespace caseledger::services {
@@ -44,6 +49,8 @@ struct ServiceDeps {
   projections::CaseProjection* projection = nullptr;
   Executor* executor = nullptr;
   SubscriptionHub* hub = nullptr;
+  // Authorization and the access log; every handler goes through it.
+  const AccessControl* access = nullptr;
   ServiceLimits limits;
 };
 
@@ -173,6 +180,24 @@ class SubscriptionsService final : public v1::Subscriptions::CallbackService {
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context,
       const v1::SubscribeRequest* request) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
+// Auditors' queries of the access log and its verification.
+class AccessLogServiceImpl final
+    : public v1::AccessLogService::CallbackService {
+ public:
+  explicit AccessLogServiceImpl(ServiceDeps deps) : deps_(deps) {}
+  grpc::ServerUnaryReactor* QueryAccessLog(
+      grpc::CallbackServerContext* context,
+      const v1::QueryAccessLogRequest* request,
+      v1::QueryAccessLogResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyAccessLog(
+      grpc::CallbackServerContext* context,
+      const v1::VerifyAccessLogRequest* request,
+      v1::VerifyAccessLogResponse* response) override;
 
  private:
   ServiceDeps deps_;

@@ -3,13 +3,18 @@
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "engine/internal/status_macros.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
+#include "grpcpp/security/server_credentials.h"
 #include "services/log.h"
 
 namespace caseledger::services {
@@ -19,6 +24,55 @@ namespace {
 int Milliseconds(absl::Duration d) {
   return static_cast<int>(
       std::min<int64_t>(absl::ToInt64Milliseconds(d), INT32_MAX));
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path,
+                                     absl::string_view field) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": cannot read the file"));
+  }
+  return text.str();
+}
+
+// TLS (mutual when a client CA is configured) or, on loopback when the
+// options say so, plaintext with a warning.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerOptions& options) {
+  if (options.tls.cert_file.empty()) {
+    if (!options.plaintext_loopback) {
+      return absl::FailedPreconditionError(
+          "tls: cert_file and key_file are required (plaintext_loopback "
+          "serves without TLS on a loopback address only)");
+    }
+    if (!IsLoopbackAddress(options.listen)) {
+      return absl::FailedPreconditionError(
+          "plaintext_loopback: listen is not a loopback address");
+    }
+    Log(LogLevel::kWarning,
+        "serving WITHOUT TLS on loopback (plaintext_loopback): bearer tokens "
+        "travel in the clear on this host");
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  ASSIGN_OR_RETURN(pair.private_key,
+                   ReadFile(options.tls.key_file, "tls.key_file"));
+  ASSIGN_OR_RETURN(pair.cert_chain,
+                   ReadFile(options.tls.cert_file, "tls.cert_file"));
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!options.tls.client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadFile(options.tls.client_ca_file,
+                                                  "tls.client_ca_file"));
+    ssl.client_certificate_request =
+        GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  } else {
+    ssl.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  }
+  return grpc::SslServerCredentials(ssl);
 }
 
 }  // namespace
@@ -46,8 +100,29 @@ void ApplyConnectionLimits(const ServerOptions& options,
   builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
 }
 
+bool IsLoopbackAddress(absl::string_view listen) {
+  const size_t colon = listen.rfind(':');
+  absl::string_view host =
+      colon == absl::string_view::npos ? listen : listen.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[")) absl::ConsumeSuffix(&host, "]");
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8, dotted quad.
+  if (!absl::StartsWith(host, "127.")) return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
 absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
     const ServerOptions& options) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   Credentials(options));
   std::unique_ptr<LedgerServer> server(new LedgerServer());
   std::error_code ec;
   const bool created =
@@ -65,6 +140,13 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   engine::EventLogOptions log_options = options.log;
   log_options.path = (std::filesystem::path(options.data_dir) / "log").string();
   ASSIGN_OR_RETURN(server->log_, engine::EventLog::Open(log_options));
+  // The access log: its own event log, apart from the case events.
+  engine::EventLogOptions access_log_options = options.log;
+  access_log_options.path =
+      (std::filesystem::path(options.data_dir) / "access_log").string();
+  ASSIGN_OR_RETURN(server->access_log_, AccessLog::Open(access_log_options));
+  server->access_ = std::make_unique<AccessControl>(options.access,
+                                                    server->access_log_.get());
 
   projections::CaseProjectionOptions projection_options;
   projection_options.dir =
@@ -83,6 +165,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   deps.projection = server->projection_.get();
   deps.executor = server->executor_.get();
   deps.hub = server->hub_.get();
+  deps.access = server->access_.get();
   deps.limits = options.limits;
   if (std::filesystem::path(deps.limits.backup_dir).is_relative()) {
     deps.limits.backup_dir =
@@ -96,12 +179,12 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   server->operations_ = std::make_unique<OperationsService>(deps);
   server->subscriptions_ = std::make_unique<SubscriptionsService>(deps);
   server->transfer_ = std::make_unique<TransferService>(deps);
+  server->access_log_service_ = std::make_unique<AccessLogServiceImpl>(deps);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   // One server per address: without this gRPC sets SO_REUSEPORT and a
   // second server on a taken port would silently share its connections.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -116,6 +199,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.RegisterService(server->operations_.get());
   builder.RegisterService(server->subscriptions_.get());
   builder.RegisterService(server->transfer_.get());
+  builder.RegisterService(server->access_log_service_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::FailedPreconditionError(
@@ -129,7 +213,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
          {"caseledger.v1.CaseWriter", "caseledger.v1.Audit",
           "caseledger.v1.Queries", "caseledger.v1.Analytics",
           "caseledger.v1.Subscriptions", "caseledger.v1.Operations",
-          "caseledger.v1.Transfer"}) {
+          "caseledger.v1.Transfer", "caseledger.v1.AccessLogService"}) {
       health->SetServingStatus(name, true);
     }
   }
@@ -137,7 +221,11 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
       {{"listen", options.listen},
        {"port", absl::StrCat(server->port_)},
        {"log_position", absl::StrCat(server->log_->LastPosition())},
-       {"sync", options.log.sync ? "true" : "false"}});
+       {"sync", options.log.sync ? "true" : "false"},
+       {"tls", options.tls.cert_file.empty()
+                   ? "off"
+                   : (options.tls.client_ca_file.empty() ? "on" : "mutual")},
+       {"principals", absl::StrCat(options.access.policy.principals_size())}});
   return server;
 }
 
@@ -163,6 +251,8 @@ void LedgerServer::Shutdown(absl::Duration grace) {
   executor_.reset();  // finishes queued storage work
   projection_.reset();
   hub_.reset();
+  access_.reset();
+  access_log_.reset();
   if (log_ == nullptr) return;
   const uint64_t position = log_->LastPosition();
   log_.reset();  // completes queued appends durably

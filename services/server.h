@@ -1,9 +1,12 @@
 #ifndef CASELEDGER_SERVICES_SERVER_H_
 #define CASELEDGER_SERVICES_SERVER_H_
 
-// caseledgerd's core: opens the log and the projections in a data
-// directory, and serves the gRPC API (plus the standard health service and
-// server reflection) on one address. Thread-safe.
+// caseledgerd's core: opens the log, the access log and the projections in
+// a data directory, and serves the gRPC API (plus the standard health
+// service and server reflection) on one address, over TLS (optionally
+// mutual) or, on a loopback address when configured so, plaintext. Every
+// call is authorized against the access policy (access_control.h).
+// Thread-safe.
 
 #include <memory>
 #include <string>
@@ -16,6 +19,16 @@
 #include "services/transfer_service.h"
 
 namespace caseledger::services {
+
+struct TlsOptions {
+  // PEM certificate chain and private key of the server. Empty: no TLS.
+  std::string cert_file;
+  std::string key_file;
+  // PEM CA certificates that client certificates must chain to: mutual TLS
+  // (a client certificate is requested and verified when presented; bearer
+  // tokens remain usable). Empty: no client certificates.
+  std::string client_ca_file;
+};
 
 struct ServerOptions {
   // Data directory: the log in <data_dir>/log, projections in
@@ -59,12 +72,22 @@ struct ServerOptions {
   // Engine options (sync, limits); `path` is set from data_dir.
   engine::EventLogOptions log;
   ServiceLimits limits;
+  // TLS; required unless plaintext_loopback.
+  TlsOptions tls;
+  // Serve without TLS; allowed only on a loopback address (127.0.0.0/8,
+  // ::1, localhost), logged as a warning. Default: false.
+  bool plaintext_loopback = false;
+  // The access policy and pseudonym key. Default: no principals, so every
+  // call is denied.
+  AccessOptions access;
 };
 
 // Sets the connection hardening of `options` (metadata size, resource
 // quota, connection idle/age, keepalive and ping limits) on `builder`.
 void ApplyConnectionLimits(const ServerOptions& options,
                            grpc::ServerBuilder* builder);
+// True if `listen` (host:port) names a loopback host.
+bool IsLoopbackAddress(absl::string_view listen);
 
 class LedgerServer {
  public:
@@ -83,6 +106,7 @@ class LedgerServer {
 
   int port() const { return port_; }
   engine::EventLog* log() { return log_.get(); }
+  AccessLog* access_log() { return access_log_.get(); }
   projections::CaseProjection* projection() { return projection_.get(); }
 
  private:
@@ -90,6 +114,8 @@ class LedgerServer {
 
   int port_ = 0;
   std::unique_ptr<engine::EventLog> log_;
+  std::unique_ptr<AccessLog> access_log_;
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<projections::CaseProjection> projection_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<SubscriptionHub> hub_;
@@ -100,6 +126,7 @@ class LedgerServer {
   std::unique_ptr<OperationsService> operations_;
   std::unique_ptr<SubscriptionsService> subscriptions_;
   std::unique_ptr<TransferService> transfer_;
+  std::unique_ptr<AccessLogServiceImpl> access_log_service_;
   std::unique_ptr<grpc::Server> server_;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;

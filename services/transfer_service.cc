@@ -11,13 +11,17 @@
 namespace caseledger::services {
 namespace {
 
+constexpr char kImportMethod[] = "/caseledger.v1.Transfer/ImportEvents";
+constexpr char kVerifyLogMethod[] = "/caseledger.v1.Transfer/VerifyLog";
+
 // VerifyLog: the whole-log check on the executor, with a progress message
 // about every 10000 events (one in flight at most; others are skipped) and
 // the result in the last message.
 class VerifyLogReactor final
     : public grpc::ServerWriteReactor<v1::VerifyLogProgress> {
  public:
-  explicit VerifyLogReactor(ServiceDeps deps) : deps_(deps) {
+  VerifyLogReactor(ServiceDeps deps, grpc::CallbackServerContext* context)
+      : deps_(deps), context_(context) {
     if (!deps_.executor->Submit([this] { Run(); })) {
       Finish(ToGrpcStatus(
           absl::ResourceExhaustedError("server busy; retry later")));
@@ -38,6 +42,13 @@ class VerifyLogReactor final
  private:
   // On the executor.
   void Run() {
+    // Same grant as Audit.Verify (auditor, admin); a denial is recorded.
+    absl::StatusOr<Grant> grant = deps_.access->Authorize(
+        *context_, kVerifyLogMethod, Action::kVerify, "", nullptr);
+    if (!grant.ok()) {
+      Finish(ToGrpcStatus(grant.status(), context_));
+      return;
+    }
     const uint64_t total = deps_.log->LastPosition();
     const auto progress = [this, total](uint64_t checked) {
       {
@@ -86,6 +97,7 @@ class VerifyLogReactor final
   }
 
   const ServiceDeps deps_;
+  grpc::CallbackServerContext* const context_;  // valid until OnDone
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
@@ -100,7 +112,23 @@ grpc::ServerUnaryReactor* TransferService::ImportEvents(
     const v1::ImportEventsRequest* request,
     v1::ImportEventsResponse* response) {
   const ServiceDeps deps = deps_;
-  return RunBlocking(deps_, context, [deps, request, response]() {
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    // Restoring a ledger is an operator action (admin role).
+    RETURN_IF_ERROR(
+        deps.access
+            ->Authorize(*context, kImportMethod, Action::kOperate, "", nullptr)
+            .status());
+    for (int i = 0; i < request->events_size(); ++i) {
+      const v1::EventPayload& p = request->events(i).payload();
+      if (p.has_access_recorded() ||
+          (p.has_event_corrected() &&
+           p.event_corrected().corrected().has_access_recorded())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("events[", i,
+                         "].payload: AccessRecorded is written by the "
+                         "server only"));
+      }
+    }
     engine::ImportRequest import;
     import.events.assign(request->events().begin(), request->events().end());
     ASSIGN_OR_RETURN(engine::ImportResult result, deps.log->Import(import));
@@ -113,9 +141,9 @@ grpc::ServerUnaryReactor* TransferService::ImportEvents(
 }
 
 grpc::ServerWriteReactor<v1::VerifyLogProgress>* TransferService::VerifyLog(
-    grpc::CallbackServerContext* /*context*/,
+    grpc::CallbackServerContext* context,
     const v1::VerifyLogRequest* /*request*/) {
-  return new VerifyLogReactor(deps_);
+  return new VerifyLogReactor(deps_, context);
 }
 
 }  // namespace caseledger::services

@@ -94,12 +94,14 @@
 #include "engine/event_log.h"
 #include "engine/ids.h"
 #include "engine/options.h"
+#include "engine/sha256.h"
 #include "grpcpp/grpcpp.h"
 #include "projections/case_projection.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
+#include "services/client_auth.h"
 #include "services/server.h"
 #include "tools/bench/bench_util.h"
 #include "tools/bench/modes.h"
@@ -1300,6 +1302,28 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
                       absl::StrCat(what, ": ", status.error_message()));
 }
 
+// The in-process server's one principal: a random token for this run (the
+// echo server ignores it; sending it there too keeps the calls alike).
+const std::string& BenchToken() {
+  static const std::string* token =
+      new std::string(engine::NewEventId() + engine::NewEventId());
+  return *token;
+}
+
+v1::AccessPolicy BenchPolicy() {
+  v1::AccessPolicy policy;
+  v1::Principal* p = policy.add_principals();
+  p->set_id("bench");
+  p->add_roles(v1::ROLE_SUPERVISOR);  // appends and reads, every team
+  p->add_roles(v1::ROLE_SERVICE);     // subscriptions, every program/type
+  p->add_roles(v1::ROLE_ADMIN);
+  p->add_teams("*");
+  p->add_programs("*");
+  p->add_event_types("*");
+  p->set_token_sha256_hex(engine::ToHex(engine::Sha256(BenchToken())));
+  return policy;
+}
+
 // A client channel to `target` with a TCP connection of its own: without
 // the local subchannel pool, channels with equal arguments share one
 // connection. Waits until it is connected.
@@ -1307,8 +1331,8 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectClient(
     const std::string& target) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::Channel> channel = services::CreateAuthChannel(
+      target, grpc::InsecureChannelCredentials(), BenchToken(), "", args);
   if (!channel->WaitForConnected(
           absl::ToChronoTime(absl::Now() + kConnectBound))) {
     return absl::UnavailableError(absl::StrCat("cannot connect to ", target));
@@ -1578,6 +1602,8 @@ std::unique_ptr<services::LedgerServer> StartLedgerServer(
   options.data_dir = data_dir;
   options.listen = "127.0.0.1:0";
   options.log.sync = sync;
+  options.plaintext_loopback = true;
+  options.access.policy = BenchPolicy();
   absl::StatusOr<std::unique_ptr<services::LedgerServer>> server =
       services::LedgerServer::Start(options);
   CheckOk(server.status(), absl::StrCat("start caseledgerd in ", data_dir));

@@ -25,6 +25,8 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "services/client_auth.h"
+#include "tests/testing/access.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/event_builders.h"
 #include "tests/testing/temp_dir.h"
@@ -68,8 +70,10 @@ std::shared_ptr<grpc::Channel> Connect(int port) {
   // The client accepts large replies; the limits under test are the
   // server's.
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                   grpc::InsecureChannelCredentials(), args);
+  // As the test principal (the policy is written by StartServer).
+  return services::CreateAuthChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials(),
+                                     testing::kTestToken, "", args);
 }
 
 // Sends `bytes` as the serialized request of `method` (no client-side
@@ -98,8 +102,11 @@ class AbuseTest : public ::testing::Test {
   // Starts caseledgerd (sync off: these tests are about the transport) on
   // 127.0.0.1 port 0 with `extra` flags.
   void StartServer(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"--data_dir=" + dir_.Sub("data"),
-                                     "--listen=127.0.0.1:0", "--nosync"};
+    const std::string policy = dir_.Sub("policy.textproto");
+    std::ofstream(policy) << testing::SuperuserPolicyText();
+    std::vector<std::string> args = {
+        "--data_dir=" + dir_.Sub("data"), "--listen=127.0.0.1:0", "--nosync",
+        "--plaintext_loopback", "--policy=" + policy};
     args.insert(args.end(), extra.begin(), extra.end());
     daemon_ = std::make_unique<Daemon>(CASELEDGERD_PATH, args);
     port_ = PortFrom(daemon_->WaitFor("caseledgerd serving"));

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "caseledger/v1/ledger_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/access.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/event_builders.h"
 #include "tests/testing/temp_dir.h"
@@ -41,15 +43,20 @@ class Daemon : public ::caseledger::testing::Daemon {
 
 TEST(CaseledgerdTest, SigtermShutsDownGracefullyAndKeepsAcknowledgedAppends) {
   TempDir dir;
-  const std::vector<std::string> args = {"--data_dir=" + dir.Sub("data"),
-                                         "--listen=127.0.0.1:0"};
+  const std::string policy = dir.Sub("policy.textproto");
+  {
+    std::ofstream out(policy);
+    out << testing::SuperuserPolicyText();
+  }
+  const std::vector<std::string> args = {
+      "--data_dir=" + dir.Sub("data"), "--listen=127.0.0.1:0",
+      "--plaintext_loopback", "--policy=" + policy};
   std::vector<std::string> acknowledged;
   {
     Daemon daemon(args);
     const int port = PortFrom(daemon.WaitFor("caseledgerd serving"));
     ASSERT_GT(port, 0) << daemon.log();
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                       grpc::InsecureChannelCredentials());
+    auto channel = testing::TokenChannel(absl::StrCat("127.0.0.1:", port));
     auto writer = v1::CaseWriter::NewStub(channel);
     for (int i = 0; i < 20; ++i) {
       v1::AppendEventsRequest request;
@@ -73,8 +80,8 @@ TEST(CaseledgerdTest, SigtermShutsDownGracefullyAndKeepsAcknowledgedAppends) {
   const std::string serving = daemon.WaitFor("caseledgerd serving");
   EXPECT_TRUE(absl::StrContains(serving, "log_position=20")) << serving;
   const int port = PortFrom(serving);
-  auto audit = v1::Audit::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto audit = v1::Audit::NewStub(
+      testing::TokenChannel(absl::StrCat("127.0.0.1:", port)));
   std::vector<std::string> stored;
   for (int c = 0; c < 4; ++c) {
     v1::ReadCaseHistoryRequest request;

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -51,6 +52,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "projections/case_projection.h"
+#include "tests/testing/access.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/log_reading.h"
@@ -234,8 +236,12 @@ class CrashLoopTest : public ::testing::Test {
 
   // Starts caseledgerd and returns its port (0 on failure).
   int StartServer(ChildProcess& server) {
+    // As the test principal, plaintext on loopback.
+    const std::string policy = dir_.Sub("policy.textproto");
+    std::ofstream(policy) << testing::SuperuserPolicyText();
     server.Spawn(CASELEDGERD_PATH,
-                 {"--data_dir=" + DataDir(), "--listen=127.0.0.1:0"},
+                 {"--data_dir=" + DataDir(), "--listen=127.0.0.1:0",
+                  "--plaintext_loopback", "--policy=" + policy},
                  /*capture_fd=*/2);
     std::string fragment;
     std::string seen;
@@ -406,8 +412,7 @@ TEST_F(CrashLoopTest, EveryAcknowledgedEventSurvivesRepeatedSigkill) {
     ChildProcess server;
     const int port = StartServer(server);
     ASSERT_GT(port, 0);
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                       grpc::InsecureChannelCredentials());
+    auto channel = testing::TokenChannel(absl::StrCat("127.0.0.1:", port));
     std::unique_ptr<v1::CaseWriter::Stub> writer =
         v1::CaseWriter::NewStub(channel);
 

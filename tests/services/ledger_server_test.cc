@@ -31,6 +31,7 @@
 #include "projections/case_projection.h"
 #include "projections/dates.h"
 #include "services/server.h"
+#include "tests/testing/access.h"
 #include "tests/testing/event_builders.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -216,6 +217,8 @@ class LedgerServerTest : public ::testing::Test {
     options.data_dir = data_dir();
     options.listen = "127.0.0.1:0";
     options.workers = 4;
+    options.plaintext_loopback = true;
+    options.access.policy = testing::SuperuserPolicy();
     return options;
   }
 
@@ -224,8 +227,8 @@ class LedgerServerTest : public ::testing::Test {
   void StartServer(const ServerOptions& options) {
     ASSERT_OK_AND_ASSIGN(server_, LedgerServer::Start(options));
     ASSERT_GT(server_->port(), 0);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        testing::TokenChannel(absl::StrCat("127.0.0.1:", server_->port()));
     writer_ = v1::CaseWriter::NewStub(channel_);
     audit_ = v1::Audit::NewStub(channel_);
     queries_ = v1::Queries::NewStub(channel_);
@@ -378,6 +381,7 @@ ServerOptions LocalOptions(const TempDir& dir, const std::string& name) {
   ServerOptions options;
   options.data_dir = dir.Sub(name);
   options.listen = "127.0.0.1:0";
+  options.plaintext_loopback = true;
   return options;
 }
 

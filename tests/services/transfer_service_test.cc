@@ -15,6 +15,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/server.h"
+#include "tests/testing/access.h"
 #include "tests/testing/event_builders.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -33,10 +34,11 @@ class TransferServiceTest : public ::testing::Test {
     options.data_dir = dir_.Sub("data");
     options.listen = "127.0.0.1:0";
     options.log.sync = false;  // many events; durability is not under test
+    options.plaintext_loopback = true;
+    options.access.policy = testing::SuperuserPolicy();
     ASSERT_OK_AND_ASSIGN(server_, LedgerServer::Start(options));
     stub_ = v1::Transfer::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials()));
+        testing::TokenChannel(absl::StrCat("127.0.0.1:", server_->port())));
   }
 
   // Event `version` of `case_id`, as an export carries it.

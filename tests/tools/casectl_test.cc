@@ -18,6 +18,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "services/server.h"
+#include "tests/testing/access.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/raw_log.h"
 #include "tests/testing/status_matchers.h"
@@ -64,20 +65,30 @@ std::vector<std::string> Lines(const std::string& text) {
   return absl::StrSplit(text, '\n', absl::SkipEmpty());
 }
 
+// A server on loopback (plaintext) whose one principal is the test
+// superuser; casectl acts as it with --token-file.
+services::ServerOptions Options(const std::string& data_dir) {
+  services::ServerOptions options;
+  options.data_dir = data_dir;
+  options.listen = "127.0.0.1:0";
+  options.plaintext_loopback = true;
+  options.access.policy = testing::SuperuserPolicy();
+  return options;
+}
+
 class CasectlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    services::ServerOptions options;
-    options.data_dir = dir_.Sub("data");
-    options.listen = "127.0.0.1:0";
-    ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(options));
+    ASSERT_OK_AND_ASSIGN(
+        server_, services::LedgerServer::Start(Options(dir_.Sub("data"))));
+    std::ofstream(dir_.Sub("token")) << testing::kTestToken << "\n";
   }
 
   // Runs casectl with `args` (and `input` on stdin, if any).
   CliRun Casectl(const std::string& args, const std::string& input = "") {
     std::string command =
-        absl::StrCat(CASECTL_PATH, " --server=127.0.0.1:", server_->port(), " ",
-                     args, " 2>&1");
+        absl::StrCat(CASECTL_PATH, " --server=127.0.0.1:", server_->port(),
+                     " --token-file=", dir_.Sub("token"), " ", args, " 2>&1");
     if (!input.empty()) {
       const std::string file = dir_.Sub("stdin.json");
       FILE* f = std::fopen(file.c_str(), "w");
@@ -92,8 +103,9 @@ class CasectlTest : public ::testing::Test {
   CliRun CasectlAt(int port, const std::string& args) {
     const std::string err_file = dir_.Sub("stderr.txt");
     const std::string command =
-        absl::StrCat(CASECTL_PATH, " --server=127.0.0.1:", port, " ", args,
-                     " 2>", err_file, " </dev/null");
+        absl::StrCat(CASECTL_PATH, " --server=127.0.0.1:", port,
+                     " --token-file=", dir_.Sub("token"), " ", args, " 2>",
+                     err_file, " </dev/null");
     CliRun run = RunCommand(command);
     run.err = ReadFile(err_file);
     return run;
@@ -101,11 +113,8 @@ class CasectlTest : public ::testing::Test {
 
   // A second, empty ledger in its own data directory.
   std::unique_ptr<services::LedgerServer> StartSecondServer() {
-    services::ServerOptions options;
-    options.data_dir = dir_.Sub("data2");
-    options.listen = "127.0.0.1:0";
     absl::StatusOr<std::unique_ptr<services::LedgerServer>> server =
-        services::LedgerServer::Start(options);
+        services::LedgerServer::Start(Options(dir_.Sub("data2")));
     EXPECT_OK(server.status());
     return server.ok() ? std::move(server).value() : nullptr;
   }
@@ -312,10 +321,8 @@ TEST_F(CasectlTest, VerifyOfABrokenChainExitsSixWithThePosition) {
   ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
   server_.reset();
   ASSERT_OK(testing::RemoveCaseIndexEntry(dir_.Sub("data/log"), "c1", 2));
-  services::ServerOptions options;
-  options.data_dir = dir_.Sub("data");
-  options.listen = "127.0.0.1:0";
-  ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(options));
+  ASSERT_OK_AND_ASSIGN(
+      server_, services::LedgerServer::Start(Options(dir_.Sub("data"))));
   CliRun verify = CasectlAt(server_->port(), "--json verify --progress=lines");
   EXPECT_EQ(verify.exit_code, 6) << verify.err;
   v1::VerifyResponse response;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "projections/dates.h"
 #include "projections/timeline.h"
@@ -220,6 +221,11 @@ std::string FormatTimeline(const v1::GetTimelineResponse& timeline) {
                     Time(e.recorded_at()), e.actor().user_id(), summary});
   }
   std::string out = Table(rows);
+  if (timeline.withheld() > 0) {
+    absl::StrAppend(&out, "(", timeline.withheld(),
+                    " event(s) withheld: sensitivity labels without the role "
+                    "or consent)\n");
+  }
   if (!timeline.next_page_token().empty()) {
     absl::StrAppend(&out, "(more: --page-token ", timeline.next_page_token(),
                     ")\n");
@@ -242,8 +248,13 @@ std::string FormatHistory(const v1::ReadCaseHistoryResponse& history) {
          absl::StrCat(env.actor().user_id(), "/", env.actor().role()),
          Time(env.occurred_at()), Time(env.recorded_at()), hash,
          h.chain_status() == v1::CHAIN_STATUS_VERIFIED ? "ok" : "BROKEN"});
+    if (h.withheld()) rows.back()[3] = "[withheld]";
   }
   std::string out = Table(rows);
+  if (history.withheld() > 0) {
+    absl::StrAppend(&out, "(", history.withheld(),
+                    " event(s) withheld: content not shown)\n");
+  }
   if (!history.next_page_token().empty()) {
     absl::StrAppend(&out, "(more: --page-token ", history.next_page_token(),
                     ")\n");
@@ -301,6 +312,33 @@ std::string FormatStatus(const v1::GetProjectionStatusResponse& status) {
                     p.last_error().empty() ? "-" : p.last_error()});
   }
   return Table(rows);
+}
+
+std::string FormatAccessLog(const v1::QueryAccessLogResponse& response) {
+  std::vector<std::vector<std::string>> rows = {
+      {"POS", "TIME", "DECISION", "PRINCIPAL", "ROLE", "OUTPUT", "CASE",
+       "RANGE", "WITHHELD", "PURPOSE", "PEER", "REASON"}};
+  for (const v1::Event& e : response.records()) {
+    const v1::AccessRecorded& r = e.payload().access_recorded();
+    const std::string decision(absl::StripPrefix(
+        v1::AccessDecision_Name(r.decision()), "ACCESS_DECISION_"));
+    const std::string role(absl::StripPrefix(v1::Role_Name(r.role()), "ROLE_"));
+    rows.push_back(
+        {absl::StrCat(e.envelope().global_position()),
+         Time(e.envelope().occurred_at()), decision,
+         r.principal().empty() ? "-" : r.principal(),
+         r.role() == v1::ROLE_UNSPECIFIED ? "-" : role, r.output(),
+         r.case_id().empty() ? "-" : r.case_id(),
+         r.last() == 0 ? "-" : absl::StrCat(r.first(), "..", r.last()),
+         absl::StrCat(r.withheld()), r.purpose().empty() ? "-" : r.purpose(),
+         r.peer(), r.reason().empty() ? "-" : r.reason()});
+  }
+  std::string out = Table(rows);
+  if (!response.next_page_token().empty()) {
+    absl::StrAppend(&out, "(more: --page-token ", response.next_page_token(),
+                    ")\n");
+  }
+  return out;
 }
 
 }  // namespace caseledger::casectl

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "caseledger/v1/access_log_service.pb.h"
 #include "caseledger/v1/ledger_service.pb.h"
 
 namespace caseledger::casectl {
@@ -20,6 +21,10 @@ std::string FormatStatus(const v1::GetProjectionStatusResponse& status);
 
 // Left-aligned table; `rows[0]` is the header.
 std::string Table(const std::vector<std::vector<std::string>>& rows);
+
+// One line per access record: time, decision, principal (role), output,
+// case and range, withheld count, purpose, peer.
+std::string FormatAccessLog(const v1::QueryAccessLogResponse& response);
 
 }  // namespace caseledger::casectl
 
