@@ -947,6 +947,20 @@ class Cli {
     bool complete = false;
     std::string line;
     while (reader->Read(&message)) {
+      if (message.withheld() > 0) {
+        // The principal may not see some events (labels, consent, types):
+        // an export must be whole, so stop.
+        context.TryCancel();
+        (void)reader->Finish();
+        progress.Clear();
+        abandon();
+        std::fprintf(stderr,
+                     "casectl: export: %u event(s) withheld from this "
+                     "principal; exporting needs a principal that may read "
+                     "every event\n",
+                     message.withheld());
+        return kDenied;
+      }
       for (v1::Event& event : *message.mutable_events()) {
         if (event.envelope().global_position() != next) {
           context.TryCancel();
