@@ -420,7 +420,8 @@ TEST_F(CasectlTest, DemoMetricsStatusRebuildBackupAndTail) {
 
   // tail follows the stream: every event from position 1, as JSON lines.
   testing::ChildProcess tail;
-  tail.Spawn(CASECTL_PATH, {absl::StrCat("--server=127.0.0.1:", port), "--json",
+  tail.Spawn(CASECTL_PATH, {absl::StrCat("--server=127.0.0.1:", port),
+                            "--token-file=" + dir_.Sub("token"), "--json",
                             "tail", "--from=1"});
   std::string fragment;
   for (uint64_t position = 1; position <= events; ++position) {

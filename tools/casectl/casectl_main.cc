@@ -1278,7 +1278,12 @@ int main(int argc, char** argv) {
   }
   if (!args.error.empty()) return Usage(args.error);
   for (const auto& [name, value] : args.options) {
-    if (name == "server" || name == "json" || name == "timeout") continue;
+    // Global flags, identity included.
+    if (name == "server" || name == "json" || name == "timeout" ||
+        name == "token-file" || name == "purpose" || name == "tls-ca" ||
+        name == "tls-cert" || name == "tls-key") {
+      continue;
+    }
     if (std::find(command->flags.begin(), command->flags.end(), name) ==
         command->flags.end()) {
       return Usage(absl::StrCat(args.command, " does not take --", name));
