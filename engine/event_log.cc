@@ -1,5 +1,8 @@
 #include "engine/event_log.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <algorithm>
 #include <deque>
 #include <filesystem>
@@ -14,10 +17,13 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "caseledger/v1/stored_event.pb.h"
+#include "engine/ids.h"
+#include "engine/internal/aead.h"
 #include "engine/internal/keys.h"
 #include "engine/internal/rocksdb_status.h"
 #include "engine/internal/status_macros.h"
 #include "engine/internal/stored_event_codec.h"
+#include "engine/key_store.h"
 #include "engine/sha256.h"
 #include "engine/validation.h"
 #include "google/protobuf/descriptor.h"
@@ -107,12 +113,39 @@ absl::Status VersionConflict(const std::string& case_id,
   return status;
 }
 
+constexpr char kCaseErasedType[] = "CaseErased";
+constexpr size_t kMaxErasureText = 1000;
+
+// The associated data that binds an encrypted payload to its event: the
+// fields that identify the event (engine/STORAGE_FORMAT.md).
+std::string PayloadAad(absl::string_view case_id, absl::string_view event_id,
+                       absl::string_view event_type, uint32_t schema_version,
+                       absl::string_view key_id) {
+  const std::string nul(1, '\0');
+  return absl::StrCat("caseledger-payload-1", nul, case_id, nul, event_id, nul,
+                      event_type, nul, schema_version, nul, key_id);
+}
+
+// The idempotency digest of an encrypted case: HMAC-SHA-256 under the data
+// key, so that it reveals nothing once the key is destroyed.
+std::string KeyedDigest(absl::string_view key, absl::string_view bytes) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out,
+       &len);
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
 }  // namespace
 
 namespace internal {
 
-absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
-                                       absl::string_view value) {
+// Checks one stored value of the events column family (hash, position) and
+// decodes its StoredEvent into `stored`. Returns the hash.
+absl::StatusOr<std::string> DecodeChecked(uint64_t position,
+                                          absl::string_view value,
+                                          v1::StoredEvent& stored) {
   if (value.size() < kSha256Bytes) {
     return absl::DataLossError(
         absl::StrCat("event at position ", position, " is truncated"));
@@ -123,12 +156,18 @@ absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
     return absl::DataLossError(
         absl::StrCat("event at position ", position, " fails its hash check"));
   }
-  v1::StoredEvent stored;
   if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
       stored.envelope().global_position() != position) {
     return absl::DataLossError(
         absl::StrCat("event at position ", position, " cannot be decoded"));
   }
+  return std::string(hash);
+}
+
+absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
+                                       absl::string_view value) {
+  v1::StoredEvent stored;
+  ASSIGN_OR_RETURN(std::string hash, DecodeChecked(position, value, stored));
   v1::Event event;
   if (stored.payload_encoding() != v1::PAYLOAD_ENCODING_PLAIN ||
       !event.mutable_payload()->ParseFromString(stored.payload())) {
@@ -136,7 +175,7 @@ absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
                                             position, " cannot be decoded"));
   }
   *event.mutable_envelope() = std::move(*stored.mutable_envelope());
-  event.set_hash(std::string(hash));
+  event.set_hash(std::move(hash));
   return event;
 }
 
@@ -144,7 +183,7 @@ absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
 
 namespace {
 
-using internal::DecodeStored;
+using internal::DecodeChecked;
 
 // The case id part of a case_index key (everything up to the 0x00).
 class CaseIdPrefix : public rocksdb::SliceTransform {
@@ -164,8 +203,14 @@ class CaseIdPrefix : public rocksdb::SliceTransform {
 // `done` called.
 struct PendingAppend {
   AppendRequest request;
-  // SHA-256 of each normalised client event, for idempotent retries.
+  // SHA-256 of each normalised client event (HMAC-SHA-256 under the data key
+  // when encrypted), for idempotent retries.
   std::vector<std::string> digests;
+  // When encrypted: the data key's id and each event's sealed payload.
+  std::string key_id;
+  std::vector<std::string> sealed;
+  // The engine's own CaseErased record (allowed to an erased case).
+  bool erasure = false;
   AppendCallback done;  // empty for a synchronous caller
   size_t bytes = 0;     // serialized size of the events
   bool finished = false;
@@ -263,9 +308,11 @@ class EventLog::Impl {
   Impl(const EventLogOptions& options,
        std::shared_ptr<StorageErrorListener> storage_errors,
        std::unique_ptr<rocksdb::DB> db,
-       std::vector<rocksdb::ColumnFamilyHandle*> handles)
+       std::vector<rocksdb::ColumnFamilyHandle*> handles,
+       std::unique_ptr<KeyStore> keys)
       : options_(options),
         storage_errors_(std::move(storage_errors)),
+        keys_(std::move(keys)),
         db_(std::move(db)),
         handles_(std::move(handles)) {
     default_cf_ = handles_[0];
@@ -303,7 +350,8 @@ class EventLog::Impl {
         return absl::DataLossError("open: malformed event key");
       }
       last = DecodeU64(View(it->key()));
-      ASSIGN_OR_RETURN(v1::Event event, DecodeStored(last, View(it->value())));
+      ASSIGN_OR_RETURN(v1::Event event, DecodeStored(last, View(it->value()),
+                                                     /*payload=*/false));
       last_recorded_at_ = FromProto(event.envelope().recorded_at());
     }
     {
@@ -314,12 +362,23 @@ class EventLog::Impl {
     return absl::OkStatus();
   }
 
-  // Validates and normalises `request` into `pending` (caller's thread).
+  // Validates and normalises `request` into `pending`, and encrypts its
+  // payloads (caller's thread, so encryption runs in parallel). The engine's
+  // own erasure record is not validated (clients may not send one) and is
+  // stored in plain, so it outlives the key.
   absl::Status Normalise(AppendRequest request, PendingAppend& pending) const {
-    ValidationLimits limits;
-    limits.max_event_bytes = options_.max_event_bytes;
-    limits.max_events_per_append = options_.max_events_per_append;
-    RETURN_IF_ERROR(ValidateAppendRequest(request, limits));
+    if (!pending.erasure) {
+      ValidationLimits limits;
+      limits.max_event_bytes = options_.max_event_bytes;
+      limits.max_events_per_append = options_.max_events_per_append;
+      RETURN_IF_ERROR(ValidateAppendRequest(request, limits));
+    }
+    std::optional<DataKey> key;
+    if (keys_ != nullptr && !pending.erasure) {
+      ASSIGN_OR_RETURN(key, keys_->GetOrCreate(request.case_id));
+      pending.key_id = key->id;
+      pending.sealed.reserve(request.events.size());
+    }
     pending.digests.reserve(request.events.size());
     for (v1::Event& event : request.events) {
       v1::EventEnvelope* env = event.mutable_envelope();
@@ -327,7 +386,18 @@ class EventLog::Impl {
       if (env->schema_version() == 0) env->set_schema_version(1);
       std::string bytes = event.SerializeAsString();
       pending.bytes += bytes.size();
-      pending.digests.push_back(Sha256(bytes));
+      if (!key) {
+        pending.digests.push_back(Sha256(bytes));
+        continue;
+      }
+      pending.digests.push_back(KeyedDigest(key->key, bytes));
+      ASSIGN_OR_RETURN(
+          std::string sealed,
+          internal::Seal(key->key, event.payload().SerializeAsString(),
+                         PayloadAad(request.case_id, env->event_id(),
+                                    EventTypeOf(event.payload()),
+                                    env->schema_version(), key->id)));
+      pending.sealed.push_back(std::move(sealed));
     }
     pending.request = std::move(request);
     return absl::OkStatus();
@@ -352,8 +422,10 @@ class EventLog::Impl {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<AppendResult> Append(AppendRequest request) {
+  absl::StatusOr<AppendResult> Append(AppendRequest request,
+                                      bool erasure = false) {
     PendingAppend pending;
+    pending.erasure = erasure;
     RETURN_IF_ERROR(Normalise(std::move(request), pending));
     absl::MutexLock lock(&mu_);
     RETURN_IF_ERROR(Refusal(pending.bytes));
@@ -463,6 +535,79 @@ class EventLog::Impl {
     }
     RETURN_IF_ERROR(FromRocksDb(s, "read event"));
     return DecodeStored(position, value);
+  }
+
+  // Decodes and checks one stored value of the events column family; with
+  // `payload`, also decodes (decrypting and authenticating) the payload, or
+  // marks it erased.
+  absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
+                                         absl::string_view value,
+                                         bool payload = true) const {
+    v1::StoredEvent stored;
+    ASSIGN_OR_RETURN(std::string hash, DecodeChecked(position, value, stored));
+    v1::Event event;
+    event.set_hash(std::move(hash));
+    if (payload) {
+      RETURN_IF_ERROR(DecodePayload(position, stored, event));
+    }
+    *event.mutable_envelope() = std::move(*stored.mutable_envelope());
+    return event;
+  }
+
+  absl::Status DecodePayload(uint64_t position, const v1::StoredEvent& stored,
+                             v1::Event& event) const {
+    const v1::EventEnvelope& env = stored.envelope();
+    const auto undecodable = [&] {
+      return absl::DataLossError(absl::StrCat("payload of event at position ",
+                                              position, " cannot be decoded"));
+    };
+    // Every event of an erased case but its erasure record reads as erased,
+    // whatever its encoding.
+    if (keys_ != nullptr && env.event_type() != kCaseErasedType &&
+        keys_->IsErased(env.case_id())) {
+      event.set_payload_erased(true);
+      return absl::OkStatus();
+    }
+    switch (stored.payload_encoding()) {
+      case v1::PAYLOAD_ENCODING_PLAIN:
+        if (!event.mutable_payload()->ParseFromString(stored.payload())) {
+          return undecodable();
+        }
+        return absl::OkStatus();
+      case v1::PAYLOAD_ENCODING_AES256_GCM:
+        break;
+      default:
+        return undecodable();
+    }
+    if (keys_ == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("payload of event at position ", position,
+                       " is encrypted and the log has no key store"));
+    }
+    ASSIGN_OR_RETURN(std::optional<DataKey> key, keys_->Find(env.case_id()));
+    if (!key) {
+      if (keys_->IsErased(env.case_id())) {
+        event.set_payload_erased(true);
+        return absl::OkStatus();
+      }
+      return absl::DataLossError(absl::StrCat(
+          "the data key of the event at position ", position, " is missing"));
+    }
+    if (key->id != stored.key_id()) {
+      return absl::DataLossError(
+          absl::StrCat("payload of event at position ", position,
+                       " is encrypted under an unknown key"));
+    }
+    absl::StatusOr<std::string> plain = internal::Open(
+        key->key, stored.payload(),
+        PayloadAad(env.case_id(), env.event_id(), env.event_type(),
+                   env.schema_version(), stored.key_id()));
+    if (!plain.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "payload of event at position ", position, " fails authentication"));
+    }
+    if (!event.mutable_payload()->ParseFromString(*plain)) return undecodable();
+    return absl::OkStatus();
   }
 
   absl::StatusOr<CaseHead> GetCaseHead(const std::string& case_id) const {
@@ -678,7 +823,7 @@ class EventLog::Impl {
       }
       ++expected;
       absl::StatusOr<v1::Event> event =
-          DecodeStored(position, View(it->value()));
+          DecodeStored(position, View(it->value()), /*payload=*/false);
       if (!event.ok()) {
         return Broken(report, position, std::string(event.status().message()));
       }
@@ -799,8 +944,118 @@ class EventLog::Impl {
     return position;
   }
 
+  absl::Status Compact() {
+    RETURN_IF_ERROR(Flush());
+    rocksdb::CompactRangeOptions co;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+      RETURN_IF_ERROR(FromRocksDb(
+          db_->CompactRange(co, handle, nullptr, nullptr), "compact"));
+    }
+    return keys_ != nullptr ? keys_->Compact() : absl::OkStatus();
+  }
+
+  absl::StatusOr<EraseResult> Erase(const EraseRequest& request) {
+    if (keys_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "erase: the log has no key store (payload encryption is off)");
+    }
+    if (!IsValidCaseId(request.case_id)) {
+      return absl::InvalidArgumentError("case_id: malformed");
+    }
+    const auto text = [](const std::string& value,
+                         absl::string_view field) -> absl::Status {
+      if (value.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+      }
+      if (value.size() > kMaxErasureText) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ": longer than ", kMaxErasureText, " bytes"));
+      }
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(text(request.reason, "reason"));
+    RETURN_IF_ERROR(text(request.legal_basis, "legal_basis"));
+    RETURN_IF_ERROR(text(request.actor.user_id(), "actor.user_id"));
+    absl::MutexLock lock(&erase_mu_);
+    ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(request.case_id));
+    if (head.version == 0 && !keys_->IsErased(request.case_id)) {
+      return absl::NotFoundError(
+          absl::StrCat("case ", request.case_id, " has no events"));
+    }
+    v1::ErasureLedgerEntry entry;
+    entry.set_case_id(request.case_id);
+    entry.set_erased_by(request.actor.user_id());
+    entry.set_reason(request.reason);
+    entry.set_legal_basis(request.legal_basis);
+    *entry.mutable_erased_at() = ToProto(options_.clock->Now());
+    ASSIGN_OR_RETURN(auto erased, keys_->Erase(std::move(entry)));
+    EraseResult result;
+    result.already_erased = erased.second;
+    result.erased_at = FromProto(erased.first.erased_at());
+    ASSIGN_OR_RETURN(result.erasure_position,
+                     EnsureErasureRecord(erased.first, request.actor,
+                                         /*reapplied=*/false));
+    // The key's bytes leave the disk (a retry compacts again).
+    RETURN_IF_ERROR(keys_->Compact());
+    return result;
+  }
+
+  // Re-appends the CaseErased record of every erased case whose log lacks it
+  // (a log restored from a backup taken before the erasure).
+  absl::Status ReapplyErasures() {
+    if (keys_ == nullptr) return absl::OkStatus();
+    absl::MutexLock lock(&erase_mu_);
+    for (const v1::ErasureLedgerEntry& entry : keys_->Erasures()) {
+      v1::Actor actor;
+      actor.set_user_id(entry.erased_by());
+      RETURN_IF_ERROR(
+          EnsureErasureRecord(entry, actor, /*reapplied=*/true).status());
+    }
+    return absl::OkStatus();
+  }
+
+  std::optional<v1::ErasureLedgerEntry> GetErasure(
+      const std::string& case_id) const {
+    if (keys_ == nullptr) return std::nullopt;
+    return keys_->GetErasure(case_id);
+  }
+
+  KeyStore* key_store() const { return keys_.get(); }
+
  private:
   static bool IsValidCaseIdForRead(const std::string& case_id);
+
+  // Makes sure the case's last event is its CaseErased record, appending one
+  // if not. Returns the record's position (0 if the case has no events).
+  // REQUIRES: erase_mu_ held; the case is in the erasure ledger.
+  absl::StatusOr<uint64_t> EnsureErasureRecord(
+      const v1::ErasureLedgerEntry& entry, const v1::Actor& actor,
+      bool reapplied) ABSL_EXCLUSIVE_LOCKS_REQUIRED(erase_mu_) {
+    ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(entry.case_id()));
+    if (head.version == 0) return uint64_t{0};
+    ASSIGN_OR_RETURN(v1::Event last, ReadEvent(head.last_position));
+    if (last.envelope().event_type() == kCaseErasedType) {
+      return head.last_position;
+    }
+    AppendRequest request;
+    request.case_id = entry.case_id();
+    v1::Event& event = request.events.emplace_back();
+    v1::EventEnvelope* env = event.mutable_envelope();
+    env->set_event_id(NewEventId());
+    env->set_schema_version(1);
+    *env->mutable_occurred_at() = entry.erased_at();
+    *env->mutable_actor() = actor;
+    env->set_source("caseledger/erasure");
+    v1::CaseErased* erased = event.mutable_payload()->mutable_case_erased();
+    erased->set_reason(entry.reason());
+    erased->set_legal_basis(entry.legal_basis());
+    *erased->mutable_erased_at() = entry.erased_at();
+    erased->set_reapplied_after_restore(reapplied);
+    ASSIGN_OR_RETURN(AppendResult appended,
+                     Append(std::move(request), /*erasure=*/true));
+    return appended.last_position;
+  }
 
   uint32_t PageSize(uint32_t requested) const {
     return requested == 0 ? options_.max_read_page
@@ -923,8 +1178,12 @@ class EventLog::Impl {
     if (position != first) {
       rocksdb::WriteOptions wo;
       wo.sync = options_.sync;
-      const absl::Status written =
-          FromRocksDb(db_->Write(wo, &group.batch), "append: commit");
+      // Data keys created for this group's events become durable first.
+      absl::Status written =
+          keys_ != nullptr ? keys_->SyncIfNeeded() : absl::OkStatus();
+      if (written.ok()) {
+        written = FromRocksDb(db_->Write(wo, &group.batch), "append: commit");
+      }
       committed = written.ok();
       if (committed) {
         last_recorded_at_ = group.recorded_at;
@@ -1065,6 +1324,12 @@ class EventLog::Impl {
           "events: part of this append is already stored by a different "
           "append");
     }
+    // Nothing but its erasure record lands after a case's erasure.
+    if (keys_ != nullptr && !pending.erasure &&
+        keys_->IsErased(request.case_id)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", request.case_id, " was erased"));
+    }
     // Optimistic concurrency.
     ASSIGN_OR_RETURN(HeadValue head, HeadFor(request.case_id, group));
     if (!request.expected.IsMetBy(head.version)) {
@@ -1083,8 +1348,14 @@ class EventLog::Impl {
       env->set_event_type(EventTypeOf(event.payload()));
       *env->mutable_recorded_at() = recorded;
       env->set_prev_hash(head.last_hash);
-      stored.set_payload_encoding(v1::PAYLOAD_ENCODING_PLAIN);
-      stored.set_payload(event.payload().SerializeAsString());
+      if (pending.sealed.empty()) {
+        stored.set_payload_encoding(v1::PAYLOAD_ENCODING_PLAIN);
+        stored.set_payload(event.payload().SerializeAsString());
+      } else {
+        stored.set_payload_encoding(v1::PAYLOAD_ENCODING_AES256_GCM);
+        stored.set_payload(std::move(pending.sealed[i]));
+        stored.set_key_id(pending.key_id);
+      }
       const std::string bytes = stored.SerializeAsString();
       const std::string hash = Sha256(bytes);
       ++position;
@@ -1165,6 +1436,11 @@ class EventLog::Impl {
   const EventLogOptions options_;
   // Declared before db_, so it outlives the DB that calls it.
   std::shared_ptr<StorageErrorListener> storage_errors_;
+  // nullptr: payloads stored in plain. Outlives db_'s users (declared first,
+  // destroyed last).
+  std::unique_ptr<KeyStore> keys_;
+  // Serialises Erase() calls.
+  absl::Mutex erase_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* default_cf_;
@@ -1290,6 +1566,39 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
     return FromRocksDb(s, "open");
   }
   std::unique_ptr<rocksdb::DB> db(raw_db);
+  std::unique_ptr<KeyStore> keys;
+  if (!options.key_store_path.empty()) {
+    const std::filesystem::path log_dir =
+        std::filesystem::path(options.path).lexically_normal();
+    const std::filesystem::path key_dir =
+        std::filesystem::path(options.key_store_path).lexically_normal();
+    const auto [mismatch, rest] = std::mismatch(log_dir.begin(), log_dir.end(),
+                                                key_dir.begin(), key_dir.end());
+    absl::Status keys_checked;
+    if (mismatch == log_dir.end()) {
+      keys_checked = absl::InvalidArgumentError(
+          "options.key_store_path: must lie outside the log directory");
+    } else {
+      KeyStoreOptions key_options;
+      key_options.path = options.key_store_path;
+      key_options.master_key = options.master_key;
+      key_options.create_if_missing = options.create_if_missing;
+      key_options.cache_keys = options.key_cache_keys;
+      absl::StatusOr<std::unique_ptr<KeyStore>> opened =
+          KeyStore::Open(key_options);
+      if (opened.ok()) {
+        keys = std::move(opened).value();
+      } else {
+        keys_checked = opened.status();
+      }
+    }
+    if (!keys_checked.ok()) {
+      for (rocksdb::ColumnFamilyHandle* handle : handles) {
+        db->DestroyColumnFamilyHandle(handle);
+      }
+      return keys_checked;
+    }
+  }
 
   std::string format;
   s = db->Get(rocksdb::ReadOptions(), handles[0], internal::kFormatKey,
@@ -1323,8 +1632,10 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
   }
 
   auto impl = std::make_unique<Impl>(options, std::move(storage_errors),
-                                     std::move(db), std::move(handles));
+                                     std::move(db), std::move(handles),
+                                     std::move(keys));
   RETURN_IF_ERROR(impl->Start());
+  RETURN_IF_ERROR(impl->ReapplyErasures());
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 }
 
@@ -1395,5 +1706,20 @@ const std::string& EventLog::path() const { return impl_->path(); }
 absl::StatusOr<uint64_t> EventLog::Backup(const std::string& directory) {
   return impl_->Backup(directory);
 }
+
+absl::Status EventLog::Compact() { return impl_->Compact(); }
+
+absl::StatusOr<EraseResult> EventLog::Erase(const EraseRequest& request) {
+  return impl_->Erase(request);
+}
+
+std::optional<v1::ErasureLedgerEntry> EventLog::GetErasure(
+    const std::string& case_id) const {
+  return impl_->GetErasure(case_id);
+}
+
+bool EventLog::encrypted() const { return impl_->key_store() != nullptr; }
+
+KeyStore* EventLog::key_store() const { return impl_->key_store(); }
 
 }  // namespace caseledger::engine

@@ -24,9 +24,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "caseledger/v1/events.pb.h"
+#include "caseledger/v1/key_store.pb.h"
 #include "engine/options.h"
 
 namespace caseledger::engine {
+
+class KeyStore;
 
 // The optimistic-concurrency condition of an append.
 class ExpectedVersion {
@@ -170,14 +173,38 @@ struct VerifyReport {
   std::string problem;
 };
 
+// A request to erase one case (crypto-shredding).
+struct EraseRequest {
+  std::string case_id;
+  // Why and under which law; both required, at most 1000 characters, and
+  // they must not identify the client (they outlive the erasure).
+  std::string reason;
+  std::string legal_basis;
+  // Who asks; user_id required.
+  v1::Actor actor;
+};
+
+struct EraseResult {
+  // Global position of the case's CaseErased record.
+  uint64_t erasure_position = 0;
+  absl::Time erased_at;
+  // True when the case had been erased before (nothing new destroyed).
+  bool already_erased = false;
+};
+
 // Thread-safe. All methods may be called concurrently from any thread.
 class EventLog {
  public:
   static constexpr uint64_t kMaxScanPerRead = 100000;
 
-  // Opens (creating if allowed) the log in `options.path`. Returns
-  // DATA_LOSS if the stored data is corrupt, FAILED_PRECONDITION if the
-  // directory holds an incompatible format, INVALID_ARGUMENT for bad options.
+  // Opens (creating if allowed) the log in `options.path`, and its key store
+  // when options.key_store_path is set. Returns DATA_LOSS if the stored data
+  // is corrupt, FAILED_PRECONDITION if the directory holds an incompatible
+  // format or the master key is not the key store's, INVALID_ARGUMENT for bad
+  // options. With a key store, every case in its erasure ledger whose last
+  // event in the log is not a CaseErased record (a log restored from a backup
+  // taken before the erasure) gets its CaseErased record re-appended
+  // (reapplied_after_restore = true) before Open returns.
   static absl::StatusOr<std::unique_ptr<EventLog>> Open(
       const EventLogOptions& options);
 
@@ -198,6 +225,8 @@ class EventLog {
   //  - RESOURCE_EXHAUSTED if the append queue is full or the disk is full;
   //  - UNAVAILABLE if the log refuses writes after a storage error, or is
   //    shutting down;
+  //  - FAILED_PRECONDITION if the case was erased (also for a retry of an
+  //    append stored before the erasure);
   //  - OK with the original result (replayed = true) for an exact retry.
   absl::StatusOr<AppendResult> Append(const AppendRequest& request);
 
@@ -223,10 +252,12 @@ class EventLog {
   void AppendAsync(AppendRequest request, AppendCallback done);
 
   // Reads the global log forward, up to LastPosition() as of the call. Every
-  // returned event's hash is checked against its stored bytes: DATA_LOSS if
-  // one does not match. A filtered read examines at most kMaxScanPerRead
-  // events per call, so it may return fewer than max_count events (even none)
-  // with end == false; continue from `next`.
+  // returned event's hash is checked against its stored bytes, and an
+  // encrypted payload is authenticated against its event: DATA_LOSS if one
+  // does not match. Events of an erased case come with payload_erased = true
+  // and no payload (their CaseErased record is readable). A filtered read
+  // examines at most kMaxScanPerRead events per call, so it may return fewer
+  // than max_count events (even none) with end == false; continue from `next`.
   absl::StatusOr<ReadPage> ReadAll(const ReadAllRequest& request) const;
 
   // Reads one case forward or backward. NOT_FOUND if the case has no events.
@@ -271,6 +302,34 @@ class EventLog {
 
   // Flushes memtables to SST files (tests and tools).
   absl::Status Flush();
+
+  // Flushes and compacts every column family of the log and the key store
+  // into fresh table files (tests and tools).
+  absl::Status Compact();
+
+  // Crypto-shreds a case: destroys its data key and records the erasure in
+  // the key store's erasure ledger (one synced write), appends a CaseErased
+  // record as the case's last event, and compacts the key store so the key's
+  // bytes leave the disk. From the key's destruction on, appends to the case
+  // fail with FAILED_PRECONDITION and reads return its earlier events with
+  // payload_erased. Idempotent: erasing an erased case returns the original
+  // erasure (already_erased = true), re-appending the record if missing.
+  // Returns INVALID_ARGUMENT (field named) for a bad request, NOT_FOUND for a
+  // case with no events, FAILED_PRECONDITION when the log has no key store,
+  // and the errors of Append. The hash chain is untouched (it covers the
+  // encrypted bytes) and verifies as before.
+  absl::StatusOr<EraseResult> Erase(const EraseRequest& request);
+
+  // The case's erasure ledger entry, if it was erased.
+  std::optional<v1::ErasureLedgerEntry> GetErasure(
+      const std::string& case_id) const;
+
+  // True when new payloads are encrypted (a key store is configured).
+  bool encrypted() const;
+
+  // The key store (nullptr without one). Owned by the log; valid while it
+  // lives. For tools (master key rotation) and tests.
+  KeyStore* key_store() const;
 
   // Writes a consistent online snapshot of the log to `directory` (which
   // must not exist; RocksDB Checkpoint: hard links where possible). The

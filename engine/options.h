@@ -71,6 +71,24 @@ struct EventLogOptions {
   // Default: Clock::Real()
   Clock* clock = Clock::Real();
 
+  // Payload encryption (engine/STORAGE_FORMAT.md, "Payload encryption").
+  // Directory of the key store (data keys and erasure ledger), which must
+  // lie outside `path` so that Backup never copies it. When set, every new
+  // payload is stored encrypted under its case's data key and Erase() is
+  // available. When empty, new payloads are stored in plain and Erase()
+  // returns FAILED_PRECONDITION: this exists for tests of the plain format and
+  // for the benchmark's with/without comparison; caseledgerd always sets it.
+  // Default: "" (plain)
+  std::string key_store_path;
+
+  // The master key (32 bytes) wrapping the data keys. Required with
+  // key_store_path. Never logged.
+  std::string master_key;
+
+  // Most unwrapped data keys cached in memory.
+  // Default: 100000
+  size_t key_cache_keys = 100000;
+
   // RocksDB environment: the seam through which tests inject a file system
   // that fails on purpose (tests/testing/fault_injection_fs.h). Not owned;
   // must outlive the log.

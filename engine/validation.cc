@@ -421,6 +421,9 @@ absl::Status CheckPayloadFields(const v1::EventPayload& p,
       }
       return ValidatePayload(c.corrected(), f + ".event_corrected.corrected");
     }
+    case K::kCaseErased:
+      return Invalid(f + ".case_erased",
+                     "written by the engine only (use the Erasure API)");
     case K::kCaseReopened:
     case K::kDisclosureMade:
     case K::kPlanReviewed:

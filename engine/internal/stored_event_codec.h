@@ -6,10 +6,12 @@
 // engine and its fuzz target (tests/fuzz/stored_event_fuzzer.cc).
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "caseledger/v1/events.pb.h"
+#include "caseledger/v1/stored_event.pb.h"
 
 namespace caseledger::engine::internal {
 
@@ -20,6 +22,14 @@ namespace caseledger::engine::internal {
 // content). Any input is safe.
 absl::StatusOr<v1::Event> DecodeStored(uint64_t position,
                                        absl::string_view value);
+
+// The checks of DecodeStored without the payload: the hash must match the
+// bytes and the bytes must parse as a StoredEvent with that position. Fills
+// `stored` (its payload still encoded, e.g. encrypted) and returns the hash,
+// or DATA_LOSS. Any input is safe.
+absl::StatusOr<std::string> DecodeChecked(uint64_t position,
+                                          absl::string_view value,
+                                          v1::StoredEvent& stored);
 
 }  // namespace caseledger::engine::internal
 

@@ -128,4 +128,47 @@ absl::Status RemoveCaseIndexEntry(const std::string& db_path,
   return status;
 }
 
+absl::StatusOr<v1::StoredEvent> ReadStoredEvent(const std::string& db_path,
+                                                uint64_t position) {
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::unique_ptr<rocksdb::DB> db;
+  if (absl::Status s = OpenRaw(db_path, &db, &handles); !s.ok()) return s;
+  rocksdb::ColumnFamilyHandle* events = handles[0];
+  for (auto* h : handles) {
+    if (h->GetName() == keys::kEventsCf) events = h;
+  }
+  std::string value;
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), events, keys::EventKey(position), &value);
+  v1::StoredEvent stored;
+  const bool ok = s.ok() && value.size() > 32 &&
+                  stored.ParseFromArray(value.data() + 32,
+                                        static_cast<int>(value.size() - 32));
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  if (!ok) return absl::NotFoundError("no decodable event at position");
+  return stored;
+}
+
+absl::Status RewriteStoredEvent(
+    const std::string& db_path, uint64_t position,
+    const std::function<void(v1::StoredEvent&)>& mutate) {
+  absl::StatusOr<v1::StoredEvent> stored = ReadStoredEvent(db_path, position);
+  if (!stored.ok()) return stored.status();
+  mutate(*stored);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  std::unique_ptr<rocksdb::DB> db;
+  if (absl::Status s = OpenRaw(db_path, &db, &handles); !s.ok()) return s;
+  rocksdb::ColumnFamilyHandle* events = handles[0];
+  for (auto* h : handles) {
+    if (h->GetName() == keys::kEventsCf) events = h;
+  }
+  const std::string bytes = stored->SerializeAsString();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db->Put(wo, events, keys::EventKey(position),
+                              engine::Sha256(bytes) + bytes);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  return s.ok() ? absl::OkStatus() : absl::InternalError("rewrite failed");
+}
+
 }  // namespace caseledger::testing

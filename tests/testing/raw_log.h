@@ -6,9 +6,12 @@
 // schema). Follows engine/STORAGE_FORMAT.md exactly, so the result verifies.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "caseledger/v1/stored_event.pb.h"
 
 namespace caseledger::testing {
 
@@ -24,6 +27,19 @@ absl::Status AppendUnknownTypeEvent(const std::string& db_path,
 // would look. REQUIRES: no EventLog has `db_path` open.
 absl::Status RemoveCaseIndexEntry(const std::string& db_path,
                                   const std::string& case_id, uint64_t version);
+
+// The StoredEvent at `position`, as stored. REQUIRES: no EventLog has
+// `db_path` open.
+absl::StatusOr<v1::StoredEvent> ReadStoredEvent(const std::string& db_path,
+                                                uint64_t position);
+
+// Replaces the StoredEvent at `position` with `mutate`'s change of it and
+// stores the new bytes under their own correct SHA-256 (as an attacker who
+// rewrites the hash would; the chain link from the next event breaks).
+// REQUIRES: no EventLog has `db_path` open.
+absl::Status RewriteStoredEvent(
+    const std::string& db_path, uint64_t position,
+    const std::function<void(v1::StoredEvent&)>& mutate);
 
 }  // namespace caseledger::testing
 

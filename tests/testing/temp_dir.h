@@ -2,6 +2,7 @@
 #define CASELEDGER_TESTS_TESTING_TEMP_DIR_H_
 
 #include <string>
+#include <vector>
 
 namespace caseledger::testing {
 
@@ -21,6 +22,10 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The regular files below `dir` (recursively) whose bytes contain `needle`.
+std::vector<std::string> FilesContaining(const std::string& dir,
+                                         const std::string& needle);
 
 }  // namespace caseledger::testing
 
