@@ -569,6 +569,8 @@ void CaseFolder::Apply(const v1::Event& event) {
     case Kind::kEventEnteredInError:
     case Kind::kEventCorrected:
     case Kind::kAccessRecorded:  // access log only, never in a case
+    // An erasure purges the case from the read models (CaseProjection).
+    case Kind::kCaseErased:
     case Kind::KIND_NOT_SET:
       break;
   }

@@ -190,6 +190,7 @@ class CaseProjection::Applier {
       checkpoint_ = committed;
       cache_.clear();
       dirty_.clear();
+      erased_.clear();
       pending_timeline_.clear();
       pending_workers_.clear();
       return status;
@@ -257,6 +258,18 @@ class CaseProjection::Applier {
     const v1::EventEnvelope& env = event.envelope();
     checkpoint_.set_position(env.global_position());
     checkpoint_.set_last_hash(event.hash());
+    // An erased case's earlier events carry no payload: nothing to apply.
+    // Counted as applied, so that a store rebuilt after an erasure has the
+    // same checkpoint as the one that followed it live.
+    if (event.payload_erased()) {
+      checkpoint_.set_events_applied(checkpoint_.events_applied() + 1);
+      return absl::OkStatus();
+    }
+    if (event.payload().has_case_erased()) {
+      checkpoint_.set_events_applied(checkpoint_.events_applied() + 1);
+      Purge(env.case_id());
+      return absl::OkStatus();
+    }
     if (!IsKnownPayload(event)) {
       checkpoint_.set_skipped_unknown(checkpoint_.skipped_unknown() + 1);
       return absl::OkStatus();
@@ -328,8 +341,26 @@ class CaseProjection::Applier {
     return absl::OkStatus();
   }
 
+  // Forgets everything the read models hold of an erased case (its plan,
+  // timeline and facts, so aggregates no longer count it); Commit() deletes
+  // it from the store.
+  void Purge(const std::string& case_id) {
+    cache_.erase(case_id);
+    dirty_.erase(case_id);
+    const std::string prefix = TimelinePrefix(case_id);
+    pending_timeline_.erase(pending_timeline_.lower_bound(prefix),
+                            pending_timeline_.lower_bound(PrefixEnd(prefix)));
+    erased_.insert(case_id);
+  }
+
   absl::Status Commit() {
     rocksdb::WriteBatch batch;
+    for (const std::string& case_id : erased_) {
+      batch.Delete(StateKey(case_id));
+      batch.Delete(FactsKey(case_id));
+      const std::string prefix = TimelinePrefix(case_id);
+      batch.DeleteRange(prefix, PrefixEnd(prefix));
+    }
     for (const std::string& case_id : dirty_) {
       const CaseFolder& folder = cache_.at(case_id)->folder;
       v1::CaseState state;
@@ -351,6 +382,19 @@ class CaseProjection::Applier {
     RETURN_IF_ERROR(
         FromRocks(generation_->db()->Write(rocksdb::WriteOptions(), &batch),
                   "write projection"));
+    if (!erased_.empty()) {
+      // The erased case's plaintext leaves the store's files: flush (the old
+      // WAL files become obsolete and are deleted) and rewrite every table.
+      rocksdb::DB* db = generation_->db();
+      RETURN_IF_ERROR(
+          FromRocks(db->Flush(rocksdb::FlushOptions()), "purge projection"));
+      rocksdb::CompactRangeOptions co;
+      co.bottommost_level_compaction =
+          rocksdb::BottommostLevelCompaction::kForce;
+      RETURN_IF_ERROR(FromRocks(db->CompactRange(co, nullptr, nullptr),
+                                "purge projection"));
+      erased_.clear();
+    }
     dirty_.clear();
     pending_timeline_.clear();
     pending_workers_.clear();
@@ -364,6 +408,8 @@ class CaseProjection::Applier {
   v1::ProjectionCheckpoint checkpoint_;
   absl::flat_hash_map<std::string, std::unique_ptr<CachedCase>> cache_;
   absl::flat_hash_set<std::string> dirty_;
+  // Cases erased in the current chunk.
+  absl::flat_hash_set<std::string> erased_;
   std::map<std::string, v1::TimelineEntry> pending_timeline_;
   std::map<std::string, v1::CaseworkerFacts> pending_workers_;
 };

@@ -392,6 +392,8 @@ std::string SummarizeEvent(const v1::Event& event, const v1::CasePlan& plan,
           p.event_corrected().reason().empty()
               ? ""
               : absl::StrCat(" (", p.event_corrected().reason(), ")"));
+    case Kind::kCaseErased:
+      return absl::StrCat("Case erased (", p.case_erased().legal_basis(), ")");
     case Kind::kAccessRecorded:  // access log only, never in a case
     case Kind::KIND_NOT_SET:
       break;

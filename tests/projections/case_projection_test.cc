@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -375,6 +376,73 @@ TEST_F(CaseProjectionTest, MetricsAreStampedAndSmallGroupsSuppressed) {
   MetricsQuery bad;
   EXPECT_THAT(projection->GetMetrics(bad),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(CaseProjectionTest, ErasurePurgesTheCaseAndARebuildMatches) {
+  log_.reset();
+  engine::EventLogOptions options;
+  options.path = dir_.Sub("log");
+  options.key_store_path = dir_.Sub("keys");
+  options.master_key = std::string(32, 'k');
+  ASSERT_OK_AND_ASSIGN(log_, engine::EventLog::Open(options));
+  for (int c = 0; c < 6; ++c) {
+    Append("m" + std::to_string(c),
+           {Opened("big-program", "cm"),
+            MakeGoalSetEvent("g1", "ZORILLA-33" + std::to_string(c))});
+  }
+  auto projection = OpenProjection("p", /*chunk=*/3);
+  projection->Start();
+  ASSERT_TRUE(projection->WaitForPosition(log_->LastPosition(),
+                                          absl::InfiniteFuture()));
+  MetricsQuery query;
+  query.group_by = GroupBy::kProgram;
+  query.as_of = MakeDate(2026, 6, 1);
+  ASSERT_OK_AND_ASSIGN(v1::MetricsReport before, projection->GetMetrics(query));
+  ASSERT_EQ(before.groups_size(), 1);
+  EXPECT_EQ(before.groups(0).cases(), 6u);
+  // The read models are decrypted (README, "Erasure", limits).
+  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "ZORILLA-330"),
+              ::testing::Not(::testing::IsEmpty()));
+
+  engine::EraseRequest erase;
+  erase.case_id = "m0";
+  erase.reason = "client request";
+  erase.legal_basis = "GDPR art. 17";
+  erase.actor.set_user_id("dpo");
+  ASSERT_OK_AND_ASSIGN(engine::EraseResult erased, log_->Erase(erase));
+  ASSERT_TRUE(projection->WaitForPosition(erased.erasure_position,
+                                          absl::InfiniteFuture()));
+
+  EXPECT_THAT(projection->GetPlan("m0"), StatusIs(absl::StatusCode::kNotFound));
+  TimelineQuery timeline;
+  timeline.case_id = "m0";
+  EXPECT_THAT(projection->GetTimeline(timeline),
+              StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(projection->GetFacts("m0"),
+              StatusIs(absl::StatusCode::kNotFound));
+  ASSERT_OK_AND_ASSIGN(v1::MetricsReport after, projection->GetMetrics(query));
+  EXPECT_EQ(after.groups(0).cases(), 5u);
+  EXPECT_OK(projection->GetPlan("m1").status());
+  EXPECT_EQ(projection->Status()[0].skipped_unknown, 0u);
+
+  ASSERT_OK_AND_ASSIGN(auto incremental, projection->Dump());
+  for (const auto& [key, value] : incremental) {
+    EXPECT_FALSE(absl::StrContains(key, "/m0")) << key;
+  }
+  // The purge compacted the store: the erased case's text left its files.
+  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "ZORILLA-330"),
+              ::testing::IsEmpty());
+  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "ZORILLA-331"),
+              ::testing::Not(::testing::IsEmpty()));
+  ASSERT_OK(projection->StartRebuild());
+  projection->WaitForRebuild();
+  ASSERT_OK_AND_ASSIGN(auto rebuilt, projection->Dump());
+  ASSERT_EQ(incremental.size(), rebuilt.size());
+  for (size_t i = 0; i < incremental.size(); ++i) {
+    ASSERT_EQ(incremental[i].first, rebuilt[i].first);
+    ASSERT_EQ(incremental[i].second, rebuilt[i].second)
+        << "value differs at key " << incremental[i].first;
+  }
 }
 
 }  // namespace
