@@ -3,12 +3,17 @@
 //   caseledgerd [--data_dir=./data] [--listen=127.0.0.1:50051]
 //               [--config=FILE] [--max_receive_bytes=...] ...
 //
+//   caseledgerd --data_dir=D --master_key_file=OLD --rotate_master_key_to=NEW
+//     rewraps every data key under NEW and exits (server stopped); then
+//     start with --master_key_file=NEW.
+//
 // SIGTERM or SIGINT: graceful shutdown (stop accepting, end subscriptions
 // with UNAVAILABLE, finish in-flight appends durably), then exit 0.
 
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -22,8 +27,10 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "caseledger/v1/server_config.pb.h"
+#include "engine/key_store.h"
 #include "google/protobuf/text_format.h"
 #include "services/log.h"
+#include "services/master_key.h"
 #include "services/policy.h"
 #include "services/server.h"
 
@@ -32,6 +39,12 @@ ABSL_FLAG(std::string, config, "",
           "caseledger.v1.ServerConfig); flags given on the command line "
           "override it.");
 ABSL_FLAG(std::string, data_dir, "data", "Data directory.");
+ABSL_FLAG(std::string, master_key_file, "",
+          "File with the key store's master key (64 hex digits, mode 0600). "
+          "Default: <data_dir>/master.key, generated on first start.");
+ABSL_FLAG(std::string, rotate_master_key_to, "",
+          "Offline: rewrap every data key under the master key in this file, "
+          "then exit. Start again with --master_key_file set to it.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Address to serve on.");
 ABSL_FLAG(int32_t, max_receive_bytes, 4 << 20, "Largest request, bytes.");
 ABSL_FLAG(int32_t, max_concurrent_streams, 100,
@@ -112,6 +125,38 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   text << in.rdbuf();
   *out = text.str();
   return static_cast<bool>(in);
+}
+
+// --rotate_master_key_to: rewraps the key store's data keys, exits.
+int RotateMasterKey(const ServerOptions& options, const std::string& target) {
+  const std::string current =
+      options.master_key_file.empty()
+          ? (std::filesystem::path(options.data_dir) / "master.key").string()
+          : options.master_key_file;
+  absl::StatusOr<std::string> old_key = ReadMasterKeyFile(current);
+  absl::StatusOr<std::string> new_key = ReadMasterKeyFile(target);
+  absl::Status status = !old_key.ok() ? old_key.status() : new_key.status();
+  if (status.ok()) {
+    engine::KeyStoreOptions key_options;
+    key_options.path =
+        (std::filesystem::path(options.data_dir) / "keys").string();
+    key_options.master_key = *old_key;
+    key_options.create_if_missing = false;
+    absl::StatusOr<std::unique_ptr<engine::KeyStore>> keys =
+        engine::KeyStore::Open(key_options);
+    status = keys.ok() ? (*keys)->RotateMasterKey(*new_key) : keys.status();
+  }
+  if (!status.ok()) {
+    Log(LogLevel::kError, "master key rotation failed",
+        {{"code", absl::StatusCodeToString(status.code())},
+         {"error", std::string(status.message())}});
+    return 1;
+  }
+  Log(LogLevel::kInfo,
+      "master key rotated: every data key is wrapped by the new key; start "
+      "with --master_key_file set to it and destroy the old one",
+      {{"master_key_file", target}});
+  return 0;
 }
 
 int Main(int argc, char** argv) {
@@ -269,6 +314,14 @@ int Main(int argc, char** argv) {
   } else {
     Log(LogLevel::kWarning,
         "no pseudonym key file: analysts' pseudonyms change at every start");
+  }
+
+  options.master_key_file =
+      Pick("master_key_file", FLAGS_master_key_file,
+           config.has_master_key_file(), config.master_key_file());
+  if (const std::string target = absl::GetFlag(FLAGS_rotate_master_key_to);
+      !target.empty()) {
+    return RotateMasterKey(options, target);
   }
   if (!options.log.sync) {
     Log(LogLevel::kWarning,

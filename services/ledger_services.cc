@@ -86,6 +86,15 @@ absl::Status AwaitProjection(const ServiceDeps& deps,
   return absl::OkStatus();
 }
 
+// NOT_FOUND for an erased case: its read models are gone and its plan, even
+// as of an earlier time, is no longer readable.
+absl::Status NotErased(const ServiceDeps& deps, const std::string& case_id) {
+  if (deps.log->GetErasure(case_id).has_value()) {
+    return absl::NotFoundError(absl::StrCat("case ", case_id, " was erased"));
+  }
+  return absl::OkStatus();
+}
+
 engine::ExpectedVersion FromProto(const v1::ExpectedVersion& expected) {
   switch (expected.kind_case()) {
     case v1::ExpectedVersion::kNoStream:
@@ -156,6 +165,7 @@ constexpr char kStatusMethod[] =
 constexpr char kRebuildMethod[] =
     "/caseledger.v1.Operations/RebuildProjections";
 constexpr char kBackupMethod[] = "/caseledger.v1.Operations/Backup";
+constexpr char kEraseMethod[] = "/caseledger.v1.Erasure/EraseCase";
 constexpr char kQueryAccessLogMethod[] =
     "/caseledger.v1.AccessLogService/QueryAccessLog";
 constexpr char kVerifyAccessLogMethod[] =
@@ -449,6 +459,7 @@ grpc::ServerUnaryReactor* QueriesService::GetPlan(
     ASSIGN_OR_RETURN(Grant grant, AuthorizeCase(deps, context, kPlanMethod,
                                                 Action::kReadPlan,
                                                 request->case_id(), &facts));
+    RETURN_IF_ERROR(NotErased(deps, request->case_id()));
     RETURN_IF_ERROR(ReadPlanInto(deps, context, request, response));
     return deps.access->RecordRead(grant, 1, response->plan().version(), 0);
   });
@@ -507,6 +518,7 @@ grpc::ServerUnaryReactor* QueriesService::GetTimeline(
     ASSIGN_OR_RETURN(Grant grant, AuthorizeCase(deps, context, kTimelineMethod,
                                                 Action::kReadTimeline,
                                                 request->case_id(), &facts));
+    RETURN_IF_ERROR(NotErased(deps, request->case_id()));
     projections::TimelineQuery query;
     query.case_id = request->case_id();
     query.event_types.insert(request->event_types().begin(),
@@ -568,6 +580,7 @@ grpc::ServerUnaryReactor* AnalyticsService::GetCaseMetrics(
         !projections::IsValidDate(request->as_of())) {
       return absl::InvalidArgumentError("as_of: not a calendar date");
     }
+    RETURN_IF_ERROR(NotErased(deps, request->case_id()));
     RETURN_IF_ERROR(AwaitProjection(deps, context, request->min_position()));
     const v1::Date as_of =
         projections::IsSet(request->as_of()) ? request->as_of() : Today();
@@ -694,6 +707,42 @@ grpc::ServerUnaryReactor* OperationsService::Backup(
     Log(LogLevel::kInfo, "backup written",
         {{"position", absl::StrCat(position)}});
     return absl::OkStatus();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Erasure
+
+grpc::ServerUnaryReactor* ErasureService::EraseCase(
+    grpc::CallbackServerContext* context, const v1::EraseCaseRequest* request,
+    v1::EraseCaseResponse* response) {
+  ServiceDeps deps = deps_;
+  return RunBlocking(deps_, context, [deps, context, request, response]() {
+    // An operator (admin) action. It is written to the access log (who,
+    // which case) before it is carried out; if that fails, nothing is erased.
+    ASSIGN_OR_RETURN(Grant grant, deps.access->Authorize(
+                                      *context, kEraseMethod, Action::kOperate,
+                                      request->case_id(), nullptr));
+    RETURN_IF_ERROR(deps.access->RecordRead(grant, 0, 0, 0));
+    engine::EraseRequest erase;
+    erase.case_id = request->case_id();
+    erase.reason = request->reason();
+    erase.legal_basis = request->legal_basis();
+    erase.actor = request->actor();
+    ASSIGN_OR_RETURN(engine::EraseResult result, deps.log->Erase(erase));
+    response->set_erasure_position(result.erasure_position);
+    response->set_already_erased(result.already_erased);
+    const int64_t nanos = absl::ToUnixNanos(result.erased_at);
+    response->mutable_erased_at()->set_seconds(nanos / 1000000000);
+    response->mutable_erased_at()->set_nanos(
+        static_cast<int32_t>(nanos % 1000000000));
+    // Reason and legal basis are free text: not logged.
+    Log(LogLevel::kInfo, "case erased",
+        {{"case_id", erase.case_id},
+         {"erased_by", erase.actor.user_id()},
+         {"position", absl::StrCat(result.erasure_position)},
+         {"already_erased", result.already_erased ? "true" : "false"}});
+    return AwaitProjection(deps, context, result.erasure_position);
   });
 }
 

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "caseledger/v1/access_log_service.grpc.pb.h"
+#include "caseledger/v1/erasure.grpc.pb.h"
 #include "caseledger/v1/ledger_service.grpc.pb.h"
 #include "engine/event_log.h"
 #include "projections/case_projection.h"
@@ -140,6 +141,25 @@ class OperationsService final : public v1::Operations::CallbackService {
 
 // Live subscriptions: wakes waiting subscriptions on every commit, counts
 // them against the limit, and closes them all at shutdown. Thread-safe.
+// Crypto-shredding of a case (README, "Erasure"). An administrative action:
+// gate it to administrators (the full method name is
+// "/caseledger.v1.Erasure/EraseCase"). Thread-safe.
+class ErasureService final : public v1::Erasure::CallbackService {
+ public:
+  explicit ErasureService(ServiceDeps deps) : deps_(deps) {}
+  // Erases the case in the log (EventLog::Erase), then waits until the
+  // projections have applied the erasure record (so they hold nothing of the
+  // case when the call returns). NOT_FOUND for a case without events,
+  // INVALID_ARGUMENT naming the field for a bad request; the erasure stands
+  // even if the wait then runs out (DEADLINE_EXCEEDED).
+  grpc::ServerUnaryReactor* EraseCase(grpc::CallbackServerContext* context,
+                                      const v1::EraseCaseRequest* request,
+                                      v1::EraseCaseResponse* response) override;
+
+ private:
+  ServiceDeps deps_;
+};
+
 class SubscriptionHub {
  public:
   // Registers a commit listener on `log` (removed in the destructor).

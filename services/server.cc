@@ -16,6 +16,7 @@
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "services/log.h"
+#include "services/master_key.h"
 
 namespace caseledger::services {
 
@@ -139,6 +140,36 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   }
   engine::EventLogOptions log_options = options.log;
   log_options.path = (std::filesystem::path(options.data_dir) / "log").string();
+  log_options.key_store_path =
+      (std::filesystem::path(options.data_dir) / "keys").string();
+  std::string key_file = options.master_key_file;
+  if (key_file.empty()) {
+    key_file =
+        (std::filesystem::path(options.data_dir) / "master.key").string();
+    if (!std::filesystem::exists(key_file, ec)) {
+      RETURN_IF_ERROR(CreateMasterKeyFile(key_file));
+      Log(LogLevel::kWarning,
+          "GENERATED A MASTER KEY INSIDE THE DATA DIRECTORY: erasure does not "
+          "hold against a copy of this directory while the key is there; move "
+          "it out and start with --master_key_file",
+          {{"master_key_file", key_file}});
+    }
+  }
+  ASSIGN_OR_RETURN(log_options.master_key, ReadMasterKeyFile(key_file));
+  {
+    const std::filesystem::path data =
+        std::filesystem::weakly_canonical(options.data_dir, ec);
+    const std::filesystem::path key =
+        std::filesystem::weakly_canonical(key_file, ec);
+    const std::string prefix = data.string() + "/";
+    if (key.string().compare(0, prefix.size(), prefix) == 0) {
+      Log(LogLevel::kWarning,
+          "the master key file lies inside the data directory: a copy of the "
+          "directory can still read erased cases' backups; keep the key "
+          "elsewhere",
+          {{"master_key_file", key_file}});
+    }
+  }
   ASSIGN_OR_RETURN(server->log_, engine::EventLog::Open(log_options));
   // The access log: its own event log, apart from the case events.
   engine::EventLogOptions access_log_options = options.log;
@@ -177,6 +208,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   server->queries_ = std::make_unique<QueriesService>(deps);
   server->analytics_ = std::make_unique<AnalyticsService>(deps);
   server->operations_ = std::make_unique<OperationsService>(deps);
+  server->erasure_ = std::make_unique<ErasureService>(deps);
   server->subscriptions_ = std::make_unique<SubscriptionsService>(deps);
   server->transfer_ = std::make_unique<TransferService>(deps);
   server->access_log_service_ = std::make_unique<AccessLogServiceImpl>(deps);
@@ -200,6 +232,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   builder.RegisterService(server->subscriptions_.get());
   builder.RegisterService(server->transfer_.get());
   builder.RegisterService(server->access_log_service_.get());
+  builder.RegisterService(server->erasure_.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::FailedPreconditionError(
@@ -213,7 +246,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
          {"caseledger.v1.CaseWriter", "caseledger.v1.Audit",
           "caseledger.v1.Queries", "caseledger.v1.Analytics",
           "caseledger.v1.Subscriptions", "caseledger.v1.Operations",
-          "caseledger.v1.Transfer", "caseledger.v1.AccessLogService"}) {
+          "caseledger.v1.Transfer", "caseledger.v1.AccessLogService",
+          "caseledger.v1.Erasure"}) {
       health->SetServingStatus(name, true);
     }
   }
@@ -225,7 +259,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
        {"tls", options.tls.cert_file.empty()
                    ? "off"
                    : (options.tls.client_ca_file.empty() ? "on" : "mutual")},
-       {"principals", absl::StrCat(options.access.policy.principals_size())}});
+       {"principals", absl::StrCat(options.access.policy.principals_size())},
+       {"payload_encryption", "aes-256-gcm"}});
   return server;
 }
 

@@ -69,7 +69,14 @@ struct ServerOptions {
   absl::Duration min_client_ping_interval = absl::Seconds(10);
   // Executor threads for storage work.
   int workers = 4;
-  // Engine options (sync, limits); `path` is set from data_dir.
+  // File holding the key store's master key (README, "Erasure"); never
+  // logged. Empty: `<data_dir>/master.key`, created with a fresh key (mode
+  // 0600) on first start, with a warning that it must be moved out of the
+  // data directory for erasure to hold against a copy of the disk. A named
+  // file must exist. Readable by group or others: refused.
+  std::string master_key_file;
+  // Engine options (sync, limits); `path`, `key_store_path` (<data_dir>/keys)
+  // and `master_key` are set from data_dir and master_key_file.
   engine::EventLogOptions log;
   ServiceLimits limits;
   // TLS; required unless plaintext_loopback.
@@ -124,6 +131,7 @@ class LedgerServer {
   std::unique_ptr<QueriesService> queries_;
   std::unique_ptr<AnalyticsService> analytics_;
   std::unique_ptr<OperationsService> operations_;
+  std::unique_ptr<ErasureService> erasure_;
   std::unique_ptr<SubscriptionsService> subscriptions_;
   std::unique_ptr<TransferService> transfer_;
   std::unique_ptr<AccessLogServiceImpl> access_log_service_;

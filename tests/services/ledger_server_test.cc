@@ -1147,7 +1147,7 @@ TEST_F(LedgerServerTest, ServerReflectionListsTheServices) {
        {"caseledger.v1.CaseWriter", "caseledger.v1.Audit",
         "caseledger.v1.Queries", "caseledger.v1.Analytics",
         "caseledger.v1.Subscriptions", "caseledger.v1.Operations",
-        "grpc.health.v1.Health"}) {
+        "caseledger.v1.Erasure", "grpc.health.v1.Health"}) {
     EXPECT_TRUE(services.count(name)) << name << " not listed";
   }
 }
