@@ -39,6 +39,14 @@
 // subscribes from position 1 (--sub_max_batch) and counts the events
 // delivered until caught_up. Each configuration runs --runs times.
 //
+// Payload encryption: the event log runs as caseledgerd runs it, with
+// per-case data keys (AES-256-GCM; a key store beside the log, with a fixed
+// benchmark master key). With --compare_encryption (default on), the append
+// mode also runs every configuration with encryption off ("plain" rows, the
+// engine's EventLogOptions without a key store) and reports encrypted /
+// plain; the projection mode also generates the caseload into a plain log
+// and reports the read and rebuild rates of both, in the same run.
+//
 // Output: the conditions and an aligned table on stdout. With --json, the
 // human output moves to stderr and stdout carries one JSON object only:
 // {"conditions", "results"} for append (unchanged), {"mode", "projections"}
@@ -196,6 +204,9 @@ ABSL_FLAG(int32_t, subscribers, 2, "load: live subscribers.");
 ABSL_FLAG(int32_t, demo_cases, 500,
           "load: cases of the demo caseload loaded before the run.");
 ABSL_FLAG(double, sample_seconds, 5, "load: server RSS sampling period.");
+ABSL_FLAG(bool, compare_encryption, true,
+          "append and projections modes: also run the event log with payload "
+          "encryption off and report encrypted / plain.");
 ABSL_FLAG(bool, json, false,
           "Print one JSON summary object on stdout; the human-readable "
           "output then goes to stderr.");
@@ -378,14 +389,31 @@ absl::StatusOr<RunResult> RunWriters(int writers, int events_per_op,
 // Appends to a caseledger EventLog freshly opened in `path` (sync on): each
 // writer appends `events_per_append` copies of `payload` per call, cycling
 // over its own kCasesPerWriter cases with ExpectedVersion::Any().
+// Payload encryption as caseledgerd runs it: a key store at `path`-keys
+// (beside the log, removed by RemoveLogAndKeys) and a fixed benchmark key.
+void EnableEncryption(engine::EventLogOptions& options) {
+  options.key_store_path = options.path + "-keys";
+  options.master_key = std::string(32, '\x42');
+}
+
+void RemoveLogAndKeys(const std::string& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) Fail(absl::StrCat("remove ", path, ": ", ec.message()));
+  fs::remove_all(path + "-keys", ec);
+  if (ec) Fail(absl::StrCat("remove ", path, "-keys: ", ec.message()));
+}
+
 absl::StatusOr<RunResult> RunCaseledger(const std::string& path, int writers,
                                         int events_per_append,
                                         const Limits& limits,
-                                        const v1::EventPayload& payload) {
+                                        const v1::EventPayload& payload,
+                                        bool encrypted) {
   engine::EventLogOptions options;
   options.path = path;
   options.create_if_missing = true;
   options.sync = absl::GetFlag(FLAGS_sync);
+  if (encrypted) EnableEncryption(options);
   absl::StatusOr<std::unique_ptr<engine::EventLog>> log =
       engine::EventLog::Open(options);
   if (!log.ok()) return log.status();
@@ -495,7 +523,9 @@ absl::StatusOr<RunResult> RunRaw(const std::string& path, int writers,
 
 // One reported row: a configuration and its runs.
 struct Row {
-  std::string mode;  // "caseledger" or "raw"
+  // "raw", "caseledger" (payloads encrypted) or "plain" (caseledger with
+  // encryption off)
+  std::string mode;
   int writers = 0;
   int events_per_append = 0;
   std::vector<RunResult> runs;
@@ -625,6 +655,11 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
                absl::StrJoin(batch_sizes, ",").c_str());
   std::fprintf(human, "  cases/writer:   %d, ExpectedVersion::Any()\n",
                kCasesPerWriter);
+  std::fprintf(
+      human, "  encryption:     caseledger rows AES-256-GCM per-case keys%s\n",
+      absl::GetFlag(FLAGS_compare_encryption)
+          ? "; plain rows the same log with encryption off"
+          : "");
   std::fprintf(human, "  RocksDB:        %s\n", rocksdb_version.c_str());
   std::fprintf(human, "  data dir:       %s (fresh subdirectory per run)\n",
                g_data_root.c_str());
@@ -634,7 +669,12 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
   std::vector<Row> rows;
   for (int w : writer_counts) {
     rows.push_back(Row{"raw", w, 1, {}});
-    for (int b : batch_sizes) rows.push_back(Row{"caseledger", w, b, {}});
+    for (int b : batch_sizes) {
+      rows.push_back(Row{"caseledger", w, b, {}});
+      if (absl::GetFlag(FLAGS_compare_encryption)) {
+        rows.push_back(Row{"plain", w, b, {}});
+      }
+    }
   }
 
   // Runs are interleaved (run 1 of every configuration, then run 2, ...) so
@@ -650,7 +690,7 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
           row.mode == "raw"
               ? RunRaw(path, row.writers, limits, raw_value)
               : RunCaseledger(path, row.writers, row.events_per_append, limits,
-                              payload);
+                              payload, row.mode == "caseledger");
       CheckOk(result.status(),
               absl::StrFormat("%s run %d, %d writers, %d events/append",
                               row.mode, r, row.writers, row.events_per_append));
@@ -658,9 +698,7 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
         Fail(absl::StrFormat("%s run %d, %d writers: no append completed",
                              row.mode, r, row.writers));
       }
-      std::error_code ec;
-      fs::remove_all(path, ec);
-      if (ec) Fail(absl::StrCat("remove ", path, ": ", ec.message()));
+      RemoveLogAndKeys(path);
       std::fprintf(stderr,
                    "  run %d/%d %-10s writers %3d events/append %3d: "
                    "%10.1f appends/s  p50 %.3f ms  p99 %.3f ms\n",
@@ -682,13 +720,31 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
     return 0.0;
   };
 
+  // For an encrypted row: the median over runs of encrypted / plain appends/s
+  // (run r of both rows ran back to back); 0 without plain rows.
+  const auto vs_plain = [&](const Row& encrypted) {
+    for (const Row& row : rows) {
+      if (row.mode == "plain" && row.writers == encrypted.writers &&
+          row.events_per_append == encrypted.events_per_append) {
+        std::vector<double> ratios;
+        for (size_t r = 0; r < row.runs.size(); ++r) {
+          ratios.push_back(encrypted.runs[r].AppendsPerSecond() /
+                           row.runs[r].AppendsPerSecond());
+        }
+        return Median(ratios);
+      }
+    }
+    return 0.0;
+  };
+
   std::vector<std::vector<std::string>> cells;
   cells.push_back({"mode", "writers", "events/append", "appends/s", "events/s",
-                   "p50 ms", "p99 ms", "raw batches/s", "ratio",
+                   "p50 ms", "p99 ms", "raw batches/s", "ratio", "enc/plain",
                    "appends/s per run"});
   for (const Row& row : rows) {
     const double raw = raw_rate(row.writers);
     const double rate = row.MedianAppendsPerSecond();
+    const double enc = row.mode == "caseledger" ? vs_plain(row) : 0.0;
     std::vector<std::string> per_run;
     for (const RunResult& r : row.runs) {
       per_run.push_back(absl::StrFormat("%.1f", r.AppendsPerSecond()));
@@ -702,13 +758,17 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
                      absl::StrFormat("%.1f", raw),
                      row.mode == "raw" ? std::string("-")
                                        : absl::StrFormat("%.2f", rate / raw),
+                     enc > 0 ? absl::StrFormat("%.3f", enc) : std::string("-"),
                      absl::StrJoin(per_run, " ")});
   }
   std::fprintf(human, "\n");
   PrintTable(human, cells);
   std::fprintf(human,
                "\nratio = caseledger appends/s / raw synced batches/s at the "
-               "same writer count (medians).\n");
+               "same writer count (medians).\n"
+               "enc/plain = encrypted / plain appends/s, median of the runs' "
+               "ratios (target at 16 writers: >= 0.87, i.e. under 15%% "
+               "slower).\n");
   std::fflush(human);
 
   *json_conditions = "{";
@@ -735,6 +795,10 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
         ",\"p99_ms\":", JsonNumber(row.MedianP99Ms()),
         ",\"raw_batches_per_sec\":", JsonNumber(raw), ",\"ratio\":",
         row.mode == "raw" ? std::string("null") : JsonNumber(rate / raw),
+        ",\"encrypted_plain_ratio\":",
+        row.mode == "caseledger" && vs_plain(row) > 0
+            ? JsonNumber(vs_plain(row))
+            : std::string("null"),
         ",\"runs\":[");
     for (size_t j = 0; j < row.runs.size(); ++j) {
       const RunResult& r = row.runs[j];
@@ -808,7 +872,19 @@ struct ProjectionRun {
   absl::Duration rebuild_elapsed;
   Latency plan;
   Latency timeline;
+  // The same read and rebuild on the plain (unencrypted) copy of the
+  // caseload; zero without --compare_encryption.
+  uint64_t plain_read_events = 0;
+  absl::Duration plain_read_elapsed;
+  uint64_t plain_rebuild_events = 0;
+  absl::Duration plain_rebuild_elapsed;
 
+  double PlainReadRate() const {
+    return plain_read_events / absl::ToDoubleSeconds(plain_read_elapsed);
+  }
+  double PlainRebuildRate() const {
+    return plain_rebuild_events / absl::ToDoubleSeconds(plain_rebuild_elapsed);
+  }
   double ReadRate() const {
     return read_events / absl::ToDoubleSeconds(read_elapsed);
   }
@@ -821,7 +897,8 @@ struct ProjectionRun {
 // Generates the caseload into a fresh log in `log_path` (sync off: setup,
 // not measurement), flushes it and closes it.
 absl::StatusOr<ProjectionSetup> SetupCaseload(const ProjectionConfig& config,
-                                              const std::string& log_path) {
+                                              const std::string& log_path,
+                                              bool encrypted) {
   ProjectionSetup setup;
   setup.caseload.seed = config.seed;
   setup.caseload.load_threads = config.load_threads;
@@ -836,6 +913,7 @@ absl::StatusOr<ProjectionSetup> SetupCaseload(const ProjectionConfig& config,
   engine::EventLogOptions options;
   options.path = log_path;
   options.sync = false;
+  if (encrypted) EnableEncryption(options);
   absl::StatusOr<std::unique_ptr<engine::EventLog>> log =
       engine::EventLog::Open(options);
   if (!log.ok()) return log.status();
@@ -906,6 +984,36 @@ absl::StatusOr<Latency> MeasureQueries(
     if (end >= deadline) break;
   }
   return Summarize(std::move(samples));
+}
+
+// Read and rebuild on the plain log (encryption cost comparison).
+absl::Status RunPlainRebuild(engine::EventLog* log, const std::string& dir,
+                             ProjectionRun* run) {
+  projections::CaseProjectionOptions options;
+  options.dir = dir;
+  ProjectionRun read;
+  if (absl::Status s =
+          MeasureRead(*log, static_cast<uint32_t>(options.chunk_events), &read);
+      !s.ok()) {
+    return s;
+  }
+  run->plain_read_events = read.read_events;
+  run->plain_read_elapsed = read.read_elapsed;
+  absl::StatusOr<std::unique_ptr<projections::CaseProjection>> projection =
+      projections::CaseProjection::Open(options, log);
+  if (!projection.ok()) return projection.status();
+  const absl::Time t0 = absl::Now();
+  if (absl::Status s = (*projection)->CatchUp(); !s.ok()) return s;
+  run->plain_rebuild_elapsed = absl::Now() - t0;
+  run->plain_rebuild_events = (*projection)->Position();
+  projection->reset();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  if (ec) {
+    return absl::InternalError(
+        absl::StrCat("remove ", dir, ": ", ec.message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ProjectionRun> RunProjectionOnce(const ProjectionConfig& config,
@@ -995,8 +1103,18 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
                "%llu)...\n",
                static_cast<long long>(config.events),
                static_cast<unsigned long long>(config.seed));
-  absl::StatusOr<ProjectionSetup> setup = SetupCaseload(config, log_path);
+  absl::StatusOr<ProjectionSetup> setup =
+      SetupCaseload(config, log_path, /*encrypted=*/true);
   CheckOk(setup.status(), "caseload setup");
+  const bool compare = absl::GetFlag(FLAGS_compare_encryption);
+  const std::string plain_path = (fs::path(g_data_root) / "log-plain").string();
+  if (compare) {
+    std::fprintf(stderr, "  setup: the same caseload into a plain log...\n");
+    absl::StatusOr<ProjectionSetup> plain =
+        SetupCaseload(config, plain_path, /*encrypted=*/false);
+    CheckOk(plain.status(), "plain caseload setup");
+    if (plain->events != setup->events) Fail("plain caseload differs");
+  }
   const projections::CaseProjectionOptions defaults;
 
   std::fprintf(human, "caseledger_bench: projections\n");
@@ -1044,9 +1162,20 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
   engine::EventLogOptions log_options;
   log_options.path = log_path;
   log_options.create_if_missing = false;
+  EnableEncryption(log_options);
   absl::StatusOr<std::unique_ptr<engine::EventLog>> log =
       engine::EventLog::Open(log_options);
   CheckOk(log.status(), "reopen log");
+  std::unique_ptr<engine::EventLog> plain_log;
+  if (compare) {
+    engine::EventLogOptions plain_options;
+    plain_options.path = plain_path;
+    plain_options.create_if_missing = false;
+    absl::StatusOr<std::unique_ptr<engine::EventLog>> opened =
+        engine::EventLog::Open(plain_options);
+    CheckOk(opened.status(), "reopen plain log");
+    plain_log = std::move(opened).value();
+  }
 
   std::vector<ProjectionRun> results;
   for (int r = 1; r <= runs; ++r) {
@@ -1055,6 +1184,18 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
     absl::StatusOr<ProjectionRun> run =
         RunProjectionOnce(config, *setup, log->get(), dir, r);
     CheckOk(run.status(), absl::StrFormat("projection run %d", r));
+    if (plain_log != nullptr) {
+      CheckOk(RunPlainRebuild(plain_log.get(),
+                              (fs::path(g_data_root) /
+                               absl::StrCat("projection-plain-r", r))
+                                  .string(),
+                              &*run),
+              absl::StrFormat("plain rebuild run %d", r));
+      std::fprintf(stderr,
+                   "  run %d/%d plain: read %.0f events/s; rebuild %.0f "
+                   "events/s\n",
+                   r, runs, run->PlainReadRate(), run->PlainRebuildRate());
+    }
     std::fprintf(stderr,
                  "  run %d/%d: read %.0f events/s; rebuild %.0f events/s "
                  "(%.1f s), ratio %.3f; plan p50 %.3f p99 %.3f ms; timeline "
@@ -1066,6 +1207,7 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
     results.push_back(*run);
   }
   log->reset();
+  plain_log.reset();
 
   const double read = MedianOf(results, [](auto& r) { return r.ReadRate(); });
   const double rebuild =
@@ -1117,6 +1259,22 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
                "ms: %s (%.3f ms)\n",
                kTargetRebuildRatio, ratio_met ? "met" : "MISSED", ratio,
                kTargetPlanP99Ms, plan_met ? "met" : "MISSED", plan_p99);
+  double enc_read = 0;
+  double enc_rebuild = 0;
+  if (compare) {
+    enc_read = MedianOf(
+        results, [](auto& r) { return r.ReadRate() / r.PlainReadRate(); });
+    enc_rebuild = MedianOf(results, [](auto& r) {
+      return r.RebuildRate() / r.PlainRebuildRate();
+    });
+    std::fprintf(
+        human,
+        "encryption: encrypted / plain log, median of the runs' ratios: read "
+        "%.3f (plain %.0f events/s), rebuild %.3f (plain %.0f events/s)\n",
+        enc_read, MedianOf(results, [](auto& r) { return r.PlainReadRate(); }),
+        enc_rebuild,
+        MedianOf(results, [](auto& r) { return r.PlainRebuildRate(); }));
+  }
   std::fflush(human);
 
   std::string out = "{\"conditions\":{";
@@ -1142,7 +1300,11 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
                   ",\"plan_p50_ms\":", JsonNumber(plan_p50),
                   ",\"plan_p99_ms\":", JsonNumber(plan_p99),
                   ",\"timeline_p50_ms\":", JsonNumber(tl_p50),
-                  ",\"timeline_p99_ms\":", JsonNumber(tl_p99), "}");
+                  ",\"timeline_p99_ms\":", JsonNumber(tl_p99),
+                  ",\"encrypted_plain_read_ratio\":",
+                  compare ? JsonNumber(enc_read) : std::string("null"),
+                  ",\"encrypted_plain_rebuild_ratio\":",
+                  compare ? JsonNumber(enc_rebuild) : std::string("null"), "}");
   absl::StrAppend(&out, ",\"targets\":{\"rebuild_read_ratio_min\":",
                   JsonNumber(kTargetRebuildRatio),
                   ",\"rebuild_read_ratio_met\":", ratio_met ? "true" : "false",
@@ -1693,7 +1855,10 @@ std::string RunServerMode(const ServerConfig& config, int runs,
     fs::create_directories(sub_dir, ec);
     if (ec) Fail(absl::StrCat("create ", sub_dir, ": ", ec.message()));
     absl::StatusOr<ProjectionSetup> loaded =
-        SetupCaseload(load, (fs::path(sub_dir) / "log").string());
+        // Plain: the in-process server opens this log with its own key
+        // store, where plain events (an older ledger's) read as they are.
+        SetupCaseload(load, (fs::path(sub_dir) / "log").string(),
+                      /*encrypted=*/false);
     CheckOk(loaded.status(), "subscription caseload setup");
     sub = *std::move(loaded);
   }

@@ -3,7 +3,8 @@
 # builds, starts caseledgerd on an embedded RocksDB data directory (./data),
 # loads the deterministic demo caseload through the API, prints what to try
 # next, and keeps the server in the foreground until Ctrl-C (graceful
-# shutdown).
+# shutdown). The server generates the key store's master key in
+# $DATA_DIR/master.key on first start (demo default; see README, "Erasure").
 # Env: DATA_DIR (default data), LISTEN (default 127.0.0.1:50051),
 #      DEMO_CASES (default 60), JOBS (default 2),
 #      ACCESS_DIR (default <DATA_DIR>-access: the demo policy, tokens and
@@ -109,6 +110,7 @@ Try, in another terminal:
   $CASECTL status
   $CASECTL tail --from=1
   $CASECTL export --out=ledger.jsonl
+  $CASECTL erase case-000002 --reason="demo request" --legal-basis="GDPR art. 17"
   $CASECTL --help
 As other principals (their token files are in $ACCESS_DIR):
   $AS/caseworker.token --purpose=treatment timeline case-000001

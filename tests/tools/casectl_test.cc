@@ -341,7 +341,7 @@ TEST_F(CasectlTest, HelpExplainsEveryCommandWithAnExample) {
   EXPECT_EQ(help.exit_code, 0);
   for (const char* command :
        {"plan", "timeline", "history", "verify", "metrics", "append", "tail",
-        "status", "rebuild", "backup", "export", "import", "demo"}) {
+        "status", "rebuild", "backup", "erase", "export", "import", "demo"}) {
     EXPECT_TRUE(absl::StrContains(help.out, absl::StrCat("e.g. casectl ")))
         << command;
     CliRun one = Casectl(absl::StrCat(command, " --help"));
@@ -438,6 +438,34 @@ TEST_F(CasectlTest, DemoMetricsStatusRebuildBackupAndTail) {
   ASSERT_TRUE(live.has_value());
   EXPECT_TRUE(absl::StrContains(*live, "c-live")) << *live;
   tail.KillAndWait();
+}
+
+TEST_F(CasectlTest, EraseShredsTheCaseAndHistoryShowsIt) {
+  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
+  // Both texts are required.
+  EXPECT_EQ(Casectl("erase c1 --reason=x").exit_code, 2);
+  EXPECT_EQ(
+      Casectl("erase nobody --reason=r --legal-basis=b --by=dpo").exit_code, 3);
+  CliRun erase = Casectl(
+      "erase c1 --reason='client request 2026-118' "
+      "--legal-basis='GDPR art. 17' --by=dpo-maria");
+  EXPECT_EQ(erase.exit_code, 0) << erase.out;
+  EXPECT_TRUE(absl::StrContains(erase.out,
+                                "case c1 erased; erasure record at position 3"))
+      << erase.out;
+  CliRun history = Casectl("history c1");
+  EXPECT_EQ(history.exit_code, 0) << history.out;
+  EXPECT_TRUE(absl::StrContains(history.out, "GoalSet [erased]"))
+      << history.out;
+  EXPECT_TRUE(absl::StrContains(history.out, "CaseErased")) << history.out;
+  EXPECT_TRUE(absl::StrContains(history.out, "dpo-maria/admin")) << history.out;
+  EXPECT_EQ(Casectl("plan c1").exit_code, 3);
+  EXPECT_EQ(Casectl("verify").exit_code, 0);
+  CliRun again = Casectl(
+      "erase c1 --reason='client request 2026-118' --legal-basis='GDPR art. "
+      "17' --by=dpo-maria");
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_TRUE(absl::StrContains(again.out, "was already erased")) << again.out;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // authenticated or not allowed.
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -27,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "caseledger/v1/access_log_service.grpc.pb.h"
+#include "caseledger/v1/erasure.grpc.pb.h"
 #include "caseledger/v1/ledger_service.grpc.pb.h"
 #include "caseledger/v1/transfer.grpc.pb.h"
 #include "engine/ids.h"
@@ -147,6 +149,17 @@ const std::vector<CommandHelp>& Commands() {
        "server and put the backup in place as <data_dir>/log.",
        "casectl backup before-upgrade",
        {}},
+      {"erase",
+       "erase CASE --reason=TEXT --legal-basis=TEXT [--by=USER]",
+       "crypto-shred a case (administrators; cannot be undone)",
+       "Destroys the case's data key, appends a CaseErased record (who, when,\n"
+       "why) and purges the case from plans, timelines and metrics. History\n"
+       "then shows its events as [erased]; plan and timeline are not found;\n"
+       "appends to it are refused. Reason and legal basis outlive the\n"
+       "erasure: they must not identify the client. --by defaults to $USER.",
+       "casectl erase case-000002 --reason='request 2026-118' "
+       "--legal-basis='GDPR art. 17(1)(a)'",
+       {"reason", "legal-basis", "by"}},
       {"export",
        "export --out=FILE.jsonl [--progress=MODE]",
        "the whole log as JSON lines, in global order",
@@ -363,6 +376,7 @@ class Cli {
     if (c == "tail") return Tail();
     if (c == "rebuild") return Rebuild();
     if (c == "backup") return Backup();
+    if (c == "erase") return Erase();
     if (c == "demo") return Demo();
     if (c == "export") return Export();
     if (c == "import") return Import();
@@ -801,6 +815,37 @@ class Cli {
     }
     progress.Finish(target);
     return Output(status, last, &FormatStatus);
+  }
+
+  int Erase() {
+    if (args_.positional.size() != 1) return Usage("erase needs CASE");
+    if (args_.Get("reason").empty() || args_.Get("legal-basis").empty()) {
+      return Usage("erase needs --reason and --legal-basis");
+    }
+    const char* user = std::getenv("USER");
+    v1::EraseCaseRequest request;
+    request.set_case_id(args_.positional[0]);
+    request.set_reason(args_.Get("reason"));
+    request.set_legal_basis(args_.Get("legal-basis"));
+    request.mutable_actor()->set_user_id(
+        args_.Get("by", user != nullptr && *user != '\0' ? user : ""));
+    request.mutable_actor()->set_role("admin");
+    auto stub = v1::Erasure::NewStub(channel_);
+    grpc::ClientContext context;
+    Prepare(&context);
+    v1::EraseCaseResponse response;
+    grpc::Status status = stub->EraseCase(&context, request, &response);
+    if (!status.ok()) return Fail(status);
+    if (json()) {
+      PrintJson(response);
+    } else {
+      std::cout << "case " << request.case_id()
+                << (response.already_erased() ? " was already erased"
+                                              : " erased")
+                << "; erasure record at position "
+                << response.erasure_position() << "\n";
+    }
+    return kOk;
   }
 
   int Backup() {

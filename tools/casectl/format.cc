@@ -244,7 +244,10 @@ std::string FormatHistory(const v1::ReadCaseHistoryResponse& history) {
     }
     rows.push_back(
         {absl::StrCat(env.stream_version()),
-         absl::StrCat(env.global_position()), env.event_type(),
+         absl::StrCat(env.global_position()),
+         h.event().payload_erased()
+             ? absl::StrCat(env.event_type(), " [erased]")
+             : env.event_type(),
          absl::StrCat(env.actor().user_id(), "/", env.actor().role()),
          Time(env.occurred_at()), Time(env.recorded_at()), hash,
          h.chain_status() == v1::CHAIN_STATUS_VERIFIED ? "ok" : "BROKEN"});
