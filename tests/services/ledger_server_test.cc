@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "projections/case_projection.h"
 #include "projections/dates.h"
+#include "services/master_key.h"
 #include "services/server.h"
 #include "tests/testing/access.h"
 #include "tests/testing/event_builders.h"
@@ -42,6 +43,7 @@ namespace {
 using ::caseledger::testing::MakeEvent;
 using ::caseledger::testing::MakeGoalSetEvent;
 using ::caseledger::testing::MakeNoteEvent;
+using ::caseledger::testing::StatusIs;
 using ::caseledger::testing::TempDir;
 using ::testing::AnyOf;
 using ::testing::ElementsAre;
@@ -977,19 +979,38 @@ TEST_F(LedgerServerTest, BackupToANamedDirectoryOpensAsALog) {
   EXPECT_GE(response.position(), r.commit_position());
 
   {
+    // The backup holds ciphertext only: it verifies without keys, and its
+    // payloads need the key store (README, "Erasure").
     engine::EventLogOptions options;
     options.path = response.directory();
     options.create_if_missing = false;
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::EventLog> backup,
                          engine::EventLog::Open(options));
     EXPECT_GE(backup->LastPosition(), response.position());
+    ASSERT_OK_AND_ASSIGN(engine::VerifyReport report, backup->VerifyAll());
+    EXPECT_TRUE(report.ok) << report.problem;
+    EXPECT_THAT(backup->ReadEvent(1).status(),
+                StatusIs(absl::StatusCode::kFailedPrecondition));
+  }
+  {
+    // With the server's key store (free once the server stops) it reads.
+    StopServer();
+    engine::EventLogOptions options;
+    options.path = response.directory();
+    options.create_if_missing = false;
+    options.key_store_path = data_dir() + "/keys";
+    ASSERT_OK_AND_ASSIGN(options.master_key,
+                         ReadMasterKeyFile(data_dir() + "/master.key"));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::EventLog> backup,
+                         engine::EventLog::Open(options));
     engine::ReadCaseRequest read;
     read.case_id = "c1";
     ASSERT_OK_AND_ASSIGN(engine::ReadPage page, backup->ReadCase(read));
     ASSERT_EQ(page.events.size(), 2u);
     EXPECT_EQ(page.events[1].envelope().event_id(), goal.envelope().event_id());
-    ASSERT_OK_AND_ASSIGN(engine::VerifyReport report, backup->VerifyAll());
-    EXPECT_TRUE(report.ok) << report.problem;
+    EXPECT_EQ(page.events[1].payload().goal_set().statement(), "Walk daily");
+    backup.reset();
+    ASSERT_NO_FATAL_FAILURE(StartServer(Options()));
   }
 
   // The directory must not exist yet.
