@@ -370,6 +370,36 @@ TEST_F(EventLogErasureTest, BadErasureRequestsAreRefused) {
                                              HasSubstr("case_erased")));
 }
 
+TEST_F(EventLogErasureTest, ImportedEventsAreEncryptedUnderThisLedgersKeys) {
+  AppendTo("case-a", {NoteWith(kMarker), NoteWith(kMarker)});
+  ImportRequest import;
+  for (uint64_t p = 1; p <= 2; ++p) {
+    ASSERT_OK_AND_ASSIGN(v1::Event event, log_->ReadEvent(p));
+    event.clear_hash();
+    event.mutable_envelope()->clear_prev_hash();
+    import.events.push_back(std::move(event));
+  }
+  log_.reset();
+  TempDir other;
+  EventLogOptions options = Options();
+  options.path = other.Sub("log");
+  options.key_store_path = other.Sub("keys");
+  options.master_key = std::string(32, '\x17');
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<EventLog> target,
+                         EventLog::Open(options));
+    ASSERT_OK_AND_ASSIGN(ImportResult result, target->Import(import));
+    EXPECT_EQ(result.imported, 2u);
+    ASSERT_OK_AND_ASSIGN(v1::Event read, target->ReadEvent(2));
+    EXPECT_EQ(read.payload().note_recorded().text(), kMarker);
+    ASSERT_OK(target->Compact());
+  }
+  EXPECT_THAT(FilesContaining(other.path(), kMarker), IsEmpty());
+  ASSERT_OK_AND_ASSIGN(v1::StoredEvent stored,
+                       testing::ReadStoredEvent(options.path, 1));
+  EXPECT_EQ(stored.payload_encoding(), v1::PAYLOAD_ENCODING_AES256_GCM);
+}
+
 TEST_F(EventLogErasureTest, KeyStoreInsideTheLogDirectoryIsRefused) {
   log_.reset();
   EventLogOptions options = Options();
