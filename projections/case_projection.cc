@@ -358,8 +358,17 @@ class CaseProjection::Applier {
     for (const std::string& case_id : erased_) {
       batch.Delete(StateKey(case_id));
       batch.Delete(FactsKey(case_id));
+      // Point deletes, not DeleteRange: with memtable insert hints, RocksDB
+      // shares one hint per prefix between the point and the range-deletion
+      // memtables, which corrupts them.
       const std::string prefix = TimelinePrefix(case_id);
-      batch.DeleteRange(prefix, PrefixEnd(prefix));
+      const std::string end = PrefixEnd(prefix);
+      rocksdb::ReadOptions ro;
+      rocksdb::Slice upper(end);
+      ro.iterate_upper_bound = &upper;
+      std::unique_ptr<rocksdb::Iterator> it(generation_->db()->NewIterator(ro));
+      for (it->Seek(prefix); it->Valid(); it->Next()) batch.Delete(it->key());
+      RETURN_IF_ERROR(FromRocks(it->status(), "purge projection"));
     }
     for (const std::string& case_id : dirty_) {
       const CaseFolder& folder = cache_.at(case_id)->folder;
