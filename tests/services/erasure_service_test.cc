@@ -219,7 +219,7 @@ TEST_F(ErasureServiceTest, EraseCaseShredsTheCaseEverywhere) {
 }
 
 TEST_F(ErasureServiceTest, BadRequestsAreRefused) {
-  AppendTwoCases();
+  const uint64_t position = AppendTwoCases();
   v1::EraseCaseResponse response;
   EXPECT_EQ(Erase("case-none", &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
@@ -233,7 +233,7 @@ TEST_F(ErasureServiceTest, BadRequestsAreRefused) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("reason"));
   v1::GetPlanResponse plan;
-  EXPECT_TRUE(GetPlan("case-erase", 0, &plan).ok());
+  EXPECT_TRUE(GetPlan("case-erase", position, &plan).ok());
 }
 
 TEST_F(ErasureServiceTest, RestoredBackupFromBeforeTheErasureServesItErased) {
