@@ -1,7 +1,6 @@
 #include "projections/case_projection.h"
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,7 +15,6 @@
 #include "projections/timeline.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
-#include "rocksdb/slice_transform.h"
 #include "rocksdb/write_batch.h"
 
 namespace caseledger::projections {
@@ -73,23 +71,6 @@ absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
-// The memtable insert hint prefix of a store key: everything up to and
-// including the first 0x00 (a case's timeline: "t/<case_id>\0"), or the
-// whole key (state, facts, caseworker and checkpoint keys are rewritten in
-// place). Successive inserts under one prefix then start from the previous
-// insert's position in the skiplist instead of searching from the top.
-class HintPrefix : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "caseledger.ProjectionHint"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    const char* zero =
-        static_cast<const char*>(memchr(key.data(), '\0', key.size()));
-    return rocksdb::Slice(key.data(),
-                          zero == nullptr ? key.size() : zero - key.data() + 1);
-  }
-  bool InDomain(const rocksdb::Slice& key) const override { return true; }
-};
-
 }  // namespace
 
 // One RocksDB holding a complete projection state. Removed from disk when
@@ -100,8 +81,6 @@ class CaseProjection::Generation {
       const std::string& path) {
     rocksdb::Options options;
     options.create_if_missing = true;
-    options.memtable_insert_with_hint_prefix_extractor =
-        std::make_shared<HintPrefix>();
     rocksdb::DB* db = nullptr;
     RETURN_IF_ERROR(
         FromRocks(rocksdb::DB::Open(options, path, &db), "open projection"));
