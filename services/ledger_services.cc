@@ -182,16 +182,20 @@ CaseFacts FactsFromPlan(const v1::CasePlan& plan) {
 }
 
 // What the policy needs about a case, from the projection's current plan.
-// First waits (within the call's limits) until the projections have applied
-// everything committed when the call started, so that an assignment or
-// consent just written is seen. An unknown or malformed case has no facts
+// Assignments, transfers and consents are events of the case itself, so
+// this first waits (within the call's limits) until the projections have
+// applied the case's last event committed when the call started: one just
+// written is seen, and a call about a case nobody is writing to does not
+// wait for the rest of the log. An unknown or malformed case has no facts
 // (exists == false): the policy then denies scoped roles, and the handler
 // reports NOT_FOUND or INVALID_ARGUMENT only to callers allowed to ask.
 absl::StatusOr<CaseFacts> FactsOf(const ServiceDeps& deps,
                                   const grpc::CallbackServerContext* context,
                                   const std::string& case_id) {
-  RETURN_IF_ERROR(AwaitProjection(deps, context, deps.log->LastPosition()));
   if (!engine::IsValidCaseId(case_id)) return CaseFacts{};
+  ASSIGN_OR_RETURN(engine::CaseHead head, deps.log->GetCaseHead(case_id));
+  if (head.version == 0) return CaseFacts{};
+  RETURN_IF_ERROR(AwaitProjection(deps, context, head.last_position));
   absl::StatusOr<v1::CasePlan> plan = deps.projection->GetPlan(case_id);
   if (absl::IsNotFound(plan.status())) return CaseFacts{};
   RETURN_IF_ERROR(plan.status());
