@@ -1464,28 +1464,6 @@ absl::Status FromGrpc(const grpc::Status& status, const std::string& what) {
                       absl::StrCat(what, ": ", status.error_message()));
 }
 
-// The in-process server's one principal: a random token for this run (the
-// echo server ignores it; sending it there too keeps the calls alike).
-const std::string& BenchToken() {
-  static const std::string* token =
-      new std::string(engine::NewEventId() + engine::NewEventId());
-  return *token;
-}
-
-v1::AccessPolicy BenchPolicy() {
-  v1::AccessPolicy policy;
-  v1::Principal* p = policy.add_principals();
-  p->set_id("bench");
-  p->add_roles(v1::ROLE_SUPERVISOR);  // appends and reads, every team
-  p->add_roles(v1::ROLE_SERVICE);     // subscriptions, every program/type
-  p->add_roles(v1::ROLE_ADMIN);
-  p->add_teams("*");
-  p->add_programs("*");
-  p->add_event_types("*");
-  p->set_token_sha256_hex(engine::ToHex(engine::Sha256(BenchToken())));
-  return policy;
-}
-
 // A client channel to `target` with a TCP connection of its own: without
 // the local subchannel pool, channels with equal arguments share one
 // connection. Waits until it is connected.

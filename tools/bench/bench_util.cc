@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "engine/ids.h"
+#include "engine/sha256.h"
 
 namespace caseledger::bench {
 
@@ -178,6 +179,28 @@ std::string MachineSummary() {
   }
   return absl::StrFormat("nproc %u, MemTotal %.1f GiB",
                          std::thread::hardware_concurrency(), gib);
+}
+
+// The echo server ignores the token; sending it there too keeps the calls
+// alike.
+const std::string& BenchToken() {
+  static const std::string* token =
+      new std::string(engine::NewEventId() + engine::NewEventId());
+  return *token;
+}
+
+v1::AccessPolicy BenchPolicy() {
+  v1::AccessPolicy policy;
+  v1::Principal* p = policy.add_principals();
+  p->set_id("bench");
+  p->add_roles(v1::ROLE_SUPERVISOR);  // appends and reads, every team
+  p->add_roles(v1::ROLE_SERVICE);     // subscriptions, every program/type
+  p->add_roles(v1::ROLE_ADMIN);
+  p->add_teams("*");
+  p->add_programs("*");
+  p->add_event_types("*");
+  p->set_token_sha256_hex(engine::ToHex(engine::Sha256(BenchToken())));
+  return policy;
 }
 
 }  // namespace caseledger::bench

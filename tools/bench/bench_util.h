@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "caseledger/v1/access_policy.pb.h"
 #include "caseledger/v1/events.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -75,6 +76,14 @@ Memory ProcessMemory(pid_t pid = 0);
 // Total memory and the model of the machine, for the conditions:
 // "nproc N, MemTotal X GiB".
 std::string MachineSummary();
+
+// The one principal of a benchmark's server (in-process, or a caseledgerd
+// child started with --plaintext_loopback on 127.0.0.1): a random bearer
+// token for this run, never printed, and a policy granting it every role
+// the benchmark's calls need (appends and reads on every team, every
+// subscription, operations).
+const std::string& BenchToken();
+caseledger::v1::AccessPolicy BenchPolicy();
 
 }  // namespace caseledger::bench
 

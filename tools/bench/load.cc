@@ -29,6 +29,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <string>
@@ -45,7 +46,9 @@
 #include "caseledger/v1/ledger_service.grpc.pb.h"
 #include "engine/event_log.h"
 #include "engine/ids.h"
+#include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
+#include "services/client_auth.h"
 #include "tools/bench/bench_util.h"
 #include "tools/bench/modes.h"
 #include "tools/caseload/caseload.h"
@@ -173,8 +176,9 @@ std::shared_ptr<grpc::Channel> Connect(int port) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(64 << 20);
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                   grpc::InsecureChannelCredentials(), args);
+  return services::CreateAuthChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials(),
+                                     BenchToken(), "", args);
 }
 
 void SetDeadline(grpc::ClientContext* context) {
@@ -231,9 +235,20 @@ absl::StatusOr<std::string> RunLoadMode(const LoadConfig& config,
     case_ids.push_back(caseload::CaseIdOf(caseload_options, c));
   }
 
+  // The server's policy: the benchmark's one principal (BenchPolicy), on
+  // loopback plaintext.
+  const std::string policy_file = (fs::path(dir) / "policy.textproto").string();
+  {
+    std::string text;
+    google::protobuf::TextFormat::PrintToString(BenchPolicy(), &text);
+    std::ofstream out(policy_file);
+    out << text;
+    if (!out) return absl::InternalError("cannot write the bench policy");
+  }
   ServerProcess server;
   if (absl::Status s = server.Start(
-          binary, {"--data_dir=" + data_dir, "--listen=127.0.0.1:0"});
+          binary, {"--data_dir=" + data_dir, "--listen=127.0.0.1:0",
+                   "--plaintext_loopback", "--policy=" + policy_file});
       !s.ok()) {
     return s;
   }
