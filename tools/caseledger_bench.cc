@@ -181,7 +181,7 @@ ABSL_FLAG(int32_t, scale_cases, 107000,
 ABSL_FLAG(std::string, scale_log, "",
           "scale: measure this existing log directory (grown by an earlier "
           "scale run) instead of growing a fresh one; it is neither loaded "
-          "further nor removed.");
+          "further nor written (no append measurement) nor removed.");
 ABSL_FLAG(double, rebuild_seconds, 3600,
           "scale: longest a stage's projection rebuild may run; a rebuild "
           "cut short is reported as such (rate over the part done, no plan "

@@ -3,8 +3,10 @@
 #
 # Installs postgresql-15 and libpq-dev from Debian if missing, builds
 # caseledger_bench (with libpq), starts a private PostgreSQL cluster in a
-# temporary directory (initdb; listening on 127.0.0.1 only, on a free port;
-# fsync on, synchronous_commit on, otherwise Debian's defaults), runs
+# temporary directory (initdb; no TCP listener at all: listen_addresses=''
+# and only a Unix socket in a private directory of mode 700, so trust
+# authentication admits only this user (and root); fsync on,
+# synchronous_commit on, otherwise Debian's defaults), runs
 # `caseledger_bench --mode=compare` against it, then stops the cluster and
 # removes the directory (also on failure or Ctrl-C).
 #
@@ -56,17 +58,21 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# A free loopback port: bind port 0 and read what the kernel chose.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+# The socket directory is private (mode 700, owned by the cluster's user):
+# with --auth=trust, reaching the socket is the only way in.
+sock="$work/sock"
+mkdir -m 700 "$sock"
+if [ "$(id -u)" -eq 0 ]; then chown postgres: "$sock"; fi
+port=5432  # names the socket file only; nothing listens on TCP
 
 "${as_pg[@]}" "$PGBIN/initdb" -D "$pgdata" -U postgres --auth=trust \
   --encoding=UTF8 --locale=C.UTF-8 >/dev/null
 "${as_pg[@]}" "$PGBIN/pg_ctl" -D "$pgdata" -l "$work/postgres.log" -w \
-  -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$work -c fsync=on -c synchronous_commit=on -c max_connections=300" \
+  -o "-c listen_addresses='' -c port=$port -c unix_socket_directories=$sock -c unix_socket_permissions=0700 -c fsync=on -c synchronous_commit=on -c max_connections=300" \
   start >/dev/null
 
 # The bench's own data (caseledger logs) beside the cluster's, same disk.
 mkdir -p "$work/bench"
 "$BENCH" --mode=compare \
-  --pg="host=127.0.0.1 port=$port dbname=postgres user=postgres" \
+  --pg="host=$sock port=$port dbname=postgres user=postgres" \
   --dir="$work/bench" --writers=1,16 --batch=1,10 "$@"

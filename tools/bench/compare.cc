@@ -4,7 +4,10 @@
 // PostgreSQL side: one table in the common event-store layout
 //   events(position bigserial primary key, stream_id text, version bigint,
 //          payload bytea, unique (stream_id, version))
-// on the server given by --pg (loopback only; tools/compare_postgres.sh
+// in the bench's own schema `caseledger_bench` (dropped and re-created by
+// the bench; nothing else in the database is touched), on the server
+// given by --pg (loopback or a Unix socket, checked from the connection
+// string before connecting; tools/compare_postgres.sh
 // starts a private cluster with fsync and synchronous_commit on). An append
 // of B events is one statement (one round trip, one transaction, one
 // durable commit): it reads the stream's current version and inserts the B
@@ -23,6 +26,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -33,6 +37,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "engine/event_log.h"
@@ -160,14 +165,80 @@ struct PgConnection {
   }
 };
 
+// The bench's own schema: the only thing it creates, writes or drops in
+// the database --pg names (never a table of someone else's).
+constexpr char kBenchSchema[] = "caseledger_bench";
+
+// True if `host` (one entry of libpq's host or hostaddr list) is a Unix
+// socket directory or a loopback address.
+bool IsLocalHost(const std::string& host) {
+  return host.empty() || host[0] == '/' || host[0] == '@' ||
+         absl::StartsWith(host, "127.") || host == "::1" || host == "localhost";
+}
+
+// Checks, from the connection string alone (before any connection), that
+// every host and hostaddr is loopback or a Unix socket. A `service` (whose
+// file could name any host) is refused; an unset host falls back to
+// PGHOST/PGHOSTADDR, which are checked the same way.
+absl::Status CheckLocalConninfo(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    if (error != nullptr) PQfreemem(error);
+    return absl::InvalidArgumentError(
+        "--pg: not a valid libpq connection "
+        "string");
+  }
+  std::string host;
+  std::string hostaddr;
+  bool service = false;
+  for (const PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string keyword = o->keyword;
+    if (keyword == "host") host = o->val;
+    if (keyword == "hostaddr") hostaddr = o->val;
+    if (keyword == "service" && o->val[0] != '\0') service = true;
+  }
+  PQconninfoFree(options);
+  if (service) {
+    return absl::InvalidArgumentError(
+        "--pg: `service` is not accepted; name a loopback host or a Unix "
+        "socket directory");
+  }
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v == nullptr ? "" : v);
+  };
+  if (host.empty()) host = env("PGHOST");
+  if (hostaddr.empty()) hostaddr = env("PGHOSTADDR");
+  for (const std::string& list : {host, hostaddr}) {
+    for (absl::string_view h : absl::StrSplit(list, ',')) {
+      if (!IsLocalHost(std::string(h))) {
+        return absl::InvalidArgumentError(
+            "--pg: loopback or a Unix socket only");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Connects (after CheckLocalConninfo) with search_path set to the bench's
+// schema, so every unqualified table below is the bench's own.
 absl::StatusOr<std::unique_ptr<PgConnection> > PgConnect(
     const std::string& conninfo) {
+  if (absl::Status s = CheckLocalConninfo(conninfo); !s.ok()) return s;
   auto connection = std::make_unique<PgConnection>();
   connection->conn = PQconnectdb(conninfo.c_str());
   if (PQstatus(connection->conn) != CONNECTION_OK) {
     return absl::UnavailableError(
         absl::StrCat("PostgreSQL: ", PQerrorMessage(connection->conn)));
   }
+  PGresult* result =
+      PQexec(connection->conn,
+             absl::StrCat("SET search_path = ", kBenchSchema).c_str());
+  const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+  PQclear(result);
+  if (!ok) return absl::InternalError("PostgreSQL: SET search_path failed");
   return connection;
 }
 
@@ -201,13 +272,17 @@ std::string AppendSql(int batch) {
 absl::Status PgResetTable(const std::string& conninfo) {
   absl::StatusOr<std::unique_ptr<PgConnection> > c = PgConnect(conninfo);
   if (!c.ok()) return c.status();
+  // Only the bench's own schema is dropped and re-created; `events` is
+  // created in it (search_path names it first).
   return PgExec((*c)->conn,
-                "SET client_min_messages = warning; "
-                "DROP TABLE IF EXISTS events; "
-                "CREATE TABLE events (position bigserial PRIMARY KEY, "
-                "stream_id text NOT NULL, version bigint NOT NULL, "
-                "payload bytea NOT NULL, UNIQUE (stream_id, version)); "
-                "CHECKPOINT;");
+                absl::StrCat("SET client_min_messages = warning; "
+                             "DROP SCHEMA IF EXISTS ",
+                             kBenchSchema, " CASCADE; CREATE SCHEMA ",
+                             kBenchSchema, "; CREATE TABLE ", kBenchSchema,
+                             ".events (position bigserial PRIMARY KEY, "
+                             "stream_id text NOT NULL, version bigint NOT "
+                             "NULL, payload bytea NOT NULL, UNIQUE "
+                             "(stream_id, version)); CHECKPOINT;"));
 }
 
 // Runs `sql` (prepared as "append") with text $1 and binary payloads.
@@ -396,20 +471,9 @@ std::string ServerVersion(const std::string& conninfo) {
 absl::StatusOr<std::string> RunCompareMode(const CompareConfig& config,
                                            const std::string& dir,
                                            std::FILE* human) {
-  // Loopback only: refuse anything but a host of 127.x, ::1 or localhost,
-  // or a Unix socket directory.
-  {
-    absl::StatusOr<std::unique_ptr<PgConnection> > c =
-        PgConnect(config.pg_conninfo);
-    if (!c.ok()) return c.status();
-    const char* host = PQhost((*c)->conn);
-    const std::string h = host == nullptr ? "" : host;
-    const bool loopback = h.empty() || h[0] == '/' ||
-                          absl::StartsWith(h, "127.") || h == "::1" ||
-                          h == "localhost";
-    if (!loopback) {
-      return absl::InvalidArgumentError("--pg: loopback or a Unix socket only");
-    }
+  // Loopback or a Unix socket only, checked before any connection.
+  if (absl::Status s = CheckLocalConninfo(config.pg_conninfo); !s.ok()) {
+    return s;
   }
   const v1::EventPayload payload = MakeNotePayload(config.payload_bytes);
   const size_t event_bytes = FreshEvent(payload, 0).ByteSizeLong();

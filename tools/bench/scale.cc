@@ -13,7 +13,8 @@
 //     cases (pages of up to 1,000 events), one thread: p50/p99.
 //  4. append: `writers` threads x 1 event (~400-byte note), durable, for
 //     append_time, to cases of their own; these events stay in the log
-//     (the next stage's load counts them).
+//     (the next stage's load counts them). Skipped for an existing log
+//     (--scale_log): the bench never writes a log it did not create.
 //  5. memory: this process's VmRSS (log open, caches as left by 3-4).
 //     Steps 1-5 are printed on stderr before the rebuild starts.
 //  6. rebuild: a fresh CaseProjection directory catching up from position
@@ -66,6 +67,7 @@ struct Stage {
   uint64_t projection_bytes = 0;
   Latency plan;
   Memory memory;
+  bool appends_measured = false;  // false for an existing log
   double append_rate = 0;
   Latency append;
 };
@@ -179,6 +181,7 @@ absl::Status MeasureAppends(engine::EventLog& log, int writers,
     all.insert(all.end(), mine.begin(), mine.end());
   out->append = Summarize(std::move(all));
   out->append_rate = out->append.count / absl::ToDoubleSeconds(elapsed);
+  out->appends_measured = true;
   return absl::OkStatus();
 }
 
@@ -205,6 +208,7 @@ std::string StageJson(const Stage& s) {
       ",\"rss_bytes\":", s.memory.rss,
       ",\"rss_with_projection_bytes\":", s.memory_with_projection,
       ",\"rss_peak_bytes\":", s.memory.peak,
+      ",\"appends_measured\":", s.appends_measured ? "true" : "false",
       ",\"append_per_sec\":", JsonNumber(s.append_rate),
       ",\"append_p50_ms\":", JsonNumber(Ms(s.append.p50)),
       ",\"append_p99_ms\":", JsonNumber(Ms(s.append.p99)), "}");
@@ -316,12 +320,20 @@ absl::StatusOr<std::string> RunScaleMode(const ScaleConfig& config,
         static_cast<double>(read_events) / std::max<int64_t>(1, read->count);
 
     // Durable appends and memory before the rebuild (which may be cut
-    // short by rebuild_bound).
-    if (absl::Status s =
-            MeasureAppends(event_log, config.writers, config.append_time,
-                           static_cast<int>(i + 1), &stage);
-        !s.ok()) {
-      return s;
+    // short by rebuild_bound). Never into an existing log (--scale_log):
+    // the bench did not create it and must not write to it.
+    if (config.existing_log.empty()) {
+      if (absl::Status s =
+              MeasureAppends(event_log, config.writers, config.append_time,
+                             static_cast<int>(i + 1), &stage);
+          !s.ok()) {
+        return s;
+      }
+    } else {
+      std::fprintf(human,
+                   "  stage %zu: appends not measured (existing log, "
+                   "--scale_log, is never written)\n",
+                   i + 1);
     }
     stage.memory = ProcessMemory();
     std::fprintf(stderr, "  stage %zu (before the rebuild): %s\n", i + 1,
