@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <cassert>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -467,7 +468,9 @@ class EventLog::Impl {
       return absl::InvalidArgumentError(absl::StrCat(
           "events: more than ", options_.max_group_events, " in one import"));
     }
-    const absl::Time latest = options_.clock->Now() + absl::Minutes(5);
+    // Not after the clock: an imported recorded_at becomes the log's floor,
+    // and one in the future would pin every later append to it.
+    const absl::Time latest = options_.clock->Now();
     ImportBatch batch;
     batch.parts.resize(n);
     PendingAppend leader;
@@ -1150,7 +1153,9 @@ class EventLog::Impl {
       if (!group.appends.empty() && events + n > options_.max_group_events) {
         break;
       }
-      // An import is committed alone (all or nothing, its own recorded_at).
+      // An import is committed alone (all or nothing, its own recorded_at):
+      // a failing import clears the group's batch, so nothing may share it
+      // (PrepareImport checks this).
       if (!group.appends.empty() &&
           (pending->import != nullptr ||
            group.appends.front()->import != nullptr)) {
@@ -1385,9 +1390,17 @@ class EventLog::Impl {
   // Decides an import's events in order against the log (it is alone in
   // its group), staging the new ones with their own recorded_at; on the
   // first failure unstages everything and returns it.
+  // INVARIANT (enforced here, established by LeadGroup): the import is the
+  // only append of its group. On failure this clears the whole group's
+  // WriteBatch; an append sharing the group would then be acknowledged
+  // without being written.
   absl::StatusOr<AppendResult> PrepareImport(PendingAppend& leader,
                                              StagedGroup& group,
                                              uint64_t& position) {
+    if (group.appends.size() != 1 || group.appends.front() != &leader) {
+      assert(false && "an import must be alone in its commit group");
+      return absl::InternalError("import: not alone in its commit group");
+    }
     ImportBatch& batch = *leader.import;
     const uint64_t first = position;
     absl::Time floor = last_recorded_at_;

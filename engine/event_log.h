@@ -242,7 +242,8 @@ class EventLog {
   //    recorded_at (recorded_at never decreases along the log; importing
   //    into an empty log keeps every value), and gets this log's next global
   //    position (the same one, importing a whole export into an empty log).
-  // recorded_at later than the clock (+5 minutes) is INVALID_ARGUMENT.
+  // recorded_at later than the clock's now is INVALID_ARGUMENT (it would
+  // become the log's floor and pin later appends in the future).
   // Errors name the event: "events[3].envelope.stream_version: ...". At most
   // options.max_group_events events per call. Other errors as for Append.
   absl::StatusOr<ImportResult> Import(const ImportRequest& request);
@@ -278,7 +279,10 @@ class EventLog {
   // Recomputes every case's chain and checks global positions are gap-free,
   // in global order, over one consistent snapshot (appends may run
   // meanwhile). `progress`, if set, is called every 10000 events with the
-  // number checked; returning false stops the check with CANCELLED.
+  // number checked; returning false stops the check with CANCELLED. When
+  // the whole log checked out, it is also called once at the end with the
+  // total (0 for an empty log; so a multiple of 10000 is reported twice);
+  // that last call's return value is ignored.
   absl::StatusOr<VerifyReport> VerifyAll(
       const std::function<bool(uint64_t)>& progress = nullptr) const;
 

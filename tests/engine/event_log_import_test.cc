@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/event_log.h"
 #include "gmock/gmock.h"
@@ -173,6 +176,16 @@ TEST_F(EventLogImportTest, RefusesWhatWouldBreakTheLogsRules) {
                          HasSubstr("in the future")));
   }
   {
+    // Even a minute ahead of the clock is refused: an imported recorded_at
+    // becomes the log's floor and would pin later appends in the future.
+    std::vector<v1::Event> events = {exported[0]};
+    events[0].mutable_envelope()->mutable_recorded_at()->set_seconds(
+        absl::ToUnixSeconds(clock_.Now() + absl::Minutes(1)));
+    EXPECT_THAT(target_->Import(Request(events)),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("events[0].envelope.recorded_at")));
+  }
+  {
     // Payload validation as for Append, with the event's index.
     std::vector<v1::Event> events = {exported[0], exported[1]};
     events[1].mutable_envelope()->clear_occurred_at();
@@ -217,6 +230,69 @@ TEST_F(EventLogImportTest, IntoALogInUseAppendsAfterItsEventsKeepingVersions) {
   ASSERT_OK_AND_ASSIGN(v1::Event before, target_->ReadEvent(2));
   EXPECT_GE(first.envelope().recorded_at().seconds(),
             before.envelope().recorded_at().seconds());
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, target_->VerifyAll());
+  EXPECT_TRUE(report.ok) << report.problem;
+}
+
+TEST_F(EventLogImportTest, SomeEventsAlreadyPresentAndLaterOnesNew) {
+  FillSource();
+  const std::vector<v1::Event> exported = Export(*source_);
+  ASSERT_OK(target_->Import(Request({exported[0], exported[1]})).status());
+  ASSERT_OK_AND_ASSIGN(ImportResult result, target_->Import(Request(exported)));
+  EXPECT_EQ(result.already_present, 2u);
+  EXPECT_EQ(result.imported, 2u);
+  EXPECT_EQ(result.positions_kept, 2u);
+  EXPECT_EQ(target_->LastPosition(), 4u);
+  const std::vector<v1::Event> again = Export(*target_);
+  ASSERT_EQ(again.size(), exported.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i].SerializeAsString(), exported[i].SerializeAsString())
+        << "event " << i;
+  }
+}
+
+// An import is committed alone in its group: asynchronous appends queued
+// before and after a failing and a successful import are all written if
+// they are acknowledged.
+TEST_F(EventLogImportTest, AppendsQueuedAroundImportsAreWrittenIfAcknowledged) {
+  FillSource();
+  std::vector<v1::Event> exported = Export(*source_);
+  constexpr int kPerWave = 8;
+  absl::BlockingCounter done(4 * kPerWave);
+  absl::Mutex mu;
+  std::vector<AppendResult> acknowledged;
+  const auto queue = [&](int wave) {
+    for (int i = 0; i < kPerWave; ++i) {
+      AppendRequest request;
+      request.case_id = absl::StrCat("async-", wave, "-", i);
+      request.events = {MakeNoteEvent()};
+      target_->AppendAsync(std::move(request),
+                           [&](absl::StatusOr<AppendResult> r) {
+                             if (r.ok()) {
+                               absl::MutexLock lock(&mu);
+                               acknowledged.push_back(*r);
+                             }
+                             done.DecrementCount();
+                           });
+    }
+  };
+  queue(0);
+  std::vector<v1::Event> failing = exported;
+  failing[3].mutable_envelope()->set_stream_version(9);  // fails at the end
+  EXPECT_THAT(target_->Import(Request(failing)),
+              StatusIs(absl::StatusCode::kAborted));
+  queue(1);
+  queue(2);
+  ASSERT_OK(target_->Import(Request(exported)).status());
+  queue(3);
+  done.Wait();
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(acknowledged.size(), 4u * kPerWave);
+  for (const AppendResult& r : acknowledged) {
+    ASSERT_OK_AND_ASSIGN(v1::Event event, target_->ReadEvent(r.first_position));
+    EXPECT_EQ(event.envelope().global_position(), r.first_position);
+  }
+  EXPECT_EQ(target_->LastPosition(), 4u * kPerWave + exported.size());
   ASSERT_OK_AND_ASSIGN(VerifyReport report, target_->VerifyAll());
   EXPECT_TRUE(report.ok) << report.problem;
 }
