@@ -52,6 +52,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "projections/case_projection.h"
+#include "services/master_key.h"
 #include "tests/testing/access.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/daemon.h"
@@ -262,6 +263,11 @@ class CrashLoopTest : public ::testing::Test {
     engine::EventLogOptions log_options;
     log_options.path = DataDir() + "/log";
     log_options.create_if_missing = false;
+    // The server encrypts payloads under its key store (README, "Erasure").
+    log_options.key_store_path = DataDir() + "/keys";
+    ASSERT_OK_AND_ASSIGN(
+        log_options.master_key,
+        services::ReadMasterKeyFile(DataDir() + "/master.key"));
     ASSERT_OK_AND_ASSIGN(std::unique_ptr<engine::EventLog> log,
                          engine::EventLog::Open(log_options));
     ASSERT_OK_AND_ASSIGN(const std::vector<v1::Event> all,

@@ -20,6 +20,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/server.h"
+#include "tests/testing/access.h"
 #include "tests/testing/event_builders.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -58,9 +59,11 @@ class ErasureServiceTest : public ::testing::Test {
     options.listen = "127.0.0.1:0";
     options.workers = 2;
     options.master_key_file = master_key_file;
+    options.plaintext_loopback = true;
+    options.access.policy = testing::SuperuserPolicy();
     ASSERT_OK_AND_ASSIGN(server_, LedgerServer::Start(options));
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    channel_ =
+        testing::TokenChannel(absl::StrCat("127.0.0.1:", server_->port()));
     writer_ = v1::CaseWriter::NewStub(channel_);
     audit_ = v1::Audit::NewStub(channel_);
     queries_ = v1::Queries::NewStub(channel_);
@@ -287,6 +290,8 @@ TEST_F(ErasureServiceTest, MasterKeyFileIsOwnerOnlyAndChecked) {
   ServerOptions options;
   options.data_dir = data_dir();
   options.listen = "127.0.0.1:0";
+  options.plaintext_loopback = true;
+  options.access.policy = testing::SuperuserPolicy();
   options.master_key_file = outside;
   EXPECT_THAT(
       LedgerServer::Start(options),
