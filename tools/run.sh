@@ -55,8 +55,8 @@ principals {
   token_sha256_hex: "$(token_hash "$ACCESS_DIR/admin.token")"
 }
 principals {
-  # The demo's first case manager: their own cases only.
-  id: "cm-0000"
+  # The case manager of case-000001 (and others): their own cases only.
+  id: "cm-0001"
   roles: ROLE_CASEWORKER
   organization: "demo"
   allowed_labels: [SENSITIVITY_LABEL_HEALTH, SENSITIVITY_LABEL_SUBSTANCE_USE_PART2]
