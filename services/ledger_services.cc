@@ -733,6 +733,10 @@ grpc::ServerUnaryReactor* ErasureService::EraseCase(
     erase.reason = request->reason();
     erase.legal_basis = request->legal_basis();
     erase.actor = request->actor();
+    // Unnamed, the erasure is recorded as the authenticated principal's.
+    if (erase.actor.user_id().empty() && grant.identity.principal != nullptr) {
+      erase.actor.set_user_id(grant.identity.principal->id());
+    }
     ASSIGN_OR_RETURN(engine::EraseResult result, deps.log->Erase(erase));
     response->set_erasure_position(result.erasure_position);
     response->set_already_erased(result.already_erased);
