@@ -199,6 +199,15 @@ v1::AccessPolicy BenchPolicy() {
   p->add_teams("*");
   p->add_programs("*");
   p->add_event_types("*");
+  // Every label, so that subscriptions and reads see every event (the
+  // catch-up measurement checks that no position is skipped).
+  for (int label = v1::SensitivityLabel_MIN; label <= v1::SensitivityLabel_MAX;
+       ++label) {
+    if (v1::SensitivityLabel_IsValid(label) &&
+        label != v1::SENSITIVITY_LABEL_UNSPECIFIED) {
+      p->add_allowed_labels(static_cast<v1::SensitivityLabel>(label));
+    }
+  }
   p->set_token_sha256_hex(engine::ToHex(engine::Sha256(BenchToken())));
   return policy;
 }
