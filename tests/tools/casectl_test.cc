@@ -385,6 +385,28 @@ TEST_F(CasectlTest, DemoMetricsStatusRebuildBackupAndTail) {
   EXPECT_EQ(report.report().group_by(), v1::METRICS_GROUP_BY_PROGRAM);
   CliRun table = CasectlAt(port, "metrics --by=program");
   EXPECT_EQ(table.exit_code, 0) << table.err;
+  // Every filter of the API reaches the server: an unknown team matches no
+  // case, and the report states the filters it applied.
+  CliRun none = CasectlAt(port,
+                          "--json metrics --by=team --team=no-such-team "
+                          "--case-manager=cm-x --cohort=2025-01 "
+                          "--training-cycle=rfcm-cycle-1 --from=2020-01-02 "
+                          "--to=2030-12-31");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  v1::GetMetricsResponse filtered;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(none.out, &filtered).ok())
+      << none.out;
+  const v1::MetricsFilters& applied = filtered.report().filters();
+  EXPECT_EQ(applied.team(), "no-such-team");
+  EXPECT_EQ(applied.case_manager_id(), "cm-x");
+  EXPECT_EQ(applied.cohort(), "2025-01");
+  EXPECT_EQ(applied.training_cycle(), "rfcm-cycle-1");
+  EXPECT_EQ(applied.opened_from().year(), 2020);
+  EXPECT_EQ(applied.opened_to().year(), 2030);
+  EXPECT_EQ(filtered.report().groups_size(), 0) << none.out;
+  EXPECT_GT(report.report().groups_size(), 0) << metrics.out;
+  EXPECT_EQ(CasectlAt(port, "metrics --from=2020-13-01").exit_code, 2);
 
   CliRun rebuilt = CasectlAt(port, "--json rebuild --wait --progress=lines");
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;

@@ -102,14 +102,20 @@ const std::vector<CommandHelp>& Commands() {
        {"progress"}},
       {"metrics",
        "metrics [--by=program|case-manager|team|cohort|period|training-cycle]"
-       " [--as-of=YYYY-MM-DD] [--program=P]",
+       " [--as-of=YYYY-MM-DD] [--program=P] [--case-manager=ID] [--team=T]"
+       " [--cohort=YYYY-MM] [--training-cycle=C] [--from=YYYY-MM-DD]"
+       " [--to=YYYY-MM-DD]",
        "outcome metrics as an aligned table, small groups suppressed",
        "GAS, goal attainment, step completion, time to plan, measures and\n"
        "their change, return to work, reopenings; grouped with --by,\n"
-       "filtered with --program; --as-of fixes the day that ages are taken\n"
-       "at.",
-       "casectl metrics --by=program",
-       {"by", "as-of", "program"}},
+       "filtered with --program, --case-manager, --team, --cohort (month\n"
+       "opened), --training-cycle and the period --from/--to (inclusive\n"
+       "bounds on the day a case opened); --as-of fixes the day that ages\n"
+       "are taken at.",
+       "casectl metrics --by=program --team=team-north --from=2025-01-01 "
+       "--to=2025-12-31",
+       {"by", "as-of", "program", "case-manager", "team", "cohort",
+        "training-cycle", "from", "to"}},
       {"append",
        "append CASE [--expect=any|no-stream|exists|N] [--file=FILE]",
        "append events written in protobuf JSON; prints version and position",
@@ -644,8 +650,27 @@ class Cli {
       *request.mutable_as_of() = projections::MakeDate(
           static_cast<int>(day.year()), day.month(), day.day());
     }
-    if (args_.Has("program")) {
-      request.mutable_filters()->set_program(args_.Get("program"));
+    v1::MetricsFilters* filters = request.mutable_filters();
+    if (args_.Has("program")) filters->set_program(args_.Get("program"));
+    if (args_.Has("case-manager")) {
+      filters->set_case_manager_id(args_.Get("case-manager"));
+    }
+    if (args_.Has("team")) filters->set_team(args_.Get("team"));
+    if (args_.Has("cohort")) filters->set_cohort(args_.Get("cohort"));
+    if (args_.Has("training-cycle")) {
+      filters->set_training_cycle(args_.Get("training-cycle"));
+    }
+    for (const char* flag : {"from", "to"}) {
+      if (!args_.Has(flag)) continue;
+      absl::CivilDay day;
+      if (!absl::ParseCivilTime(args_.Get(flag), &day)) {
+        return Usage(absl::StrCat("--", flag, ": YYYY-MM-DD"));
+      }
+      v1::Date* date = std::string(flag) == "from"
+                           ? filters->mutable_opened_from()
+                           : filters->mutable_opened_to();
+      *date = projections::MakeDate(static_cast<int>(day.year()), day.month(),
+                                    day.day());
     }
     auto stub = v1::Analytics::NewStub(channel_);
     grpc::ClientContext context;
