@@ -249,29 +249,13 @@ absl::Status FromRocks(const rocksdb::Status& status, const std::string& what) {
 
 // Parses a comma-separated list of integers in [min, max]. Fails the process
 // naming `flag` if the list is empty or malformed.
-std::vector<int> ParseIntList(const std::string& text, const char* flag,
-                              int min, int max) {
-  std::vector<int> values;
+template <typename Int>
+std::vector<Int> ParseIntList(const std::string& text, const char* flag,
+                              Int min, Int max) {
+  std::vector<Int> values;
   for (absl::string_view part :
        absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    int value = 0;
-    if (!absl::SimpleAtoi(part, &value) || value < min || value > max) {
-      Fail(absl::StrFormat("--%s: \"%s\" is not an integer in [%d, %d]", flag,
-                           std::string(part), min, max));
-    }
-    values.push_back(value);
-  }
-  if (values.empty()) Fail(absl::StrFormat("--%s: empty list", flag));
-  return values;
-}
-
-// As ParseIntList, for 64-bit values.
-std::vector<int64_t> ParseInt64List(const std::string& text, const char* flag,
-                                    int64_t min, int64_t max) {
-  std::vector<int64_t> values;
-  for (absl::string_view part :
-       absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    int64_t value = 0;
+    Int value = 0;
     if (!absl::SimpleAtoi(part, &value) || value < min || value > max) {
       Fail(absl::StrFormat("--%s: \"%s\" is not an integer in [%d, %d]", flag,
                            std::string(part), min, max));
@@ -2306,8 +2290,8 @@ int Main(int argc, char** argv) {
   if (mode == "scale") {
     ScaleConfig config;
     config.stages.clear();
-    for (int64_t stage : ParseInt64List(absl::GetFlag(FLAGS_stages), "stages",
-                                        1, 100'000'000)) {
+    for (int64_t stage : ParseIntList<int64_t>(absl::GetFlag(FLAGS_stages),
+                                               "stages", 1, 100'000'000)) {
       if (!config.stages.empty() && stage <= config.stages.back()) {
         Fail("--stages must be ascending");
       }

@@ -162,7 +162,8 @@ const std::vector<CommandHelp>& Commands() {
        "why) and purges the case from plans, timelines and metrics. History\n"
        "then shows its events as [erased]; plan and timeline are not found;\n"
        "appends to it are refused. Reason and legal basis outlive the\n"
-       "erasure: they must not identify the client. --by defaults to $USER.",
+       "erasure: they must not identify the client. Without --by the erasure\n"
+       "is recorded as done by the authenticated principal.",
        "casectl erase case-000002 --reason='request 2026-118' "
        "--legal-basis='GDPR art. 17(1)(a)'",
        {"reason", "legal-basis", "by"}},
@@ -847,14 +848,15 @@ class Cli {
     if (args_.Get("reason").empty() || args_.Get("legal-basis").empty()) {
       return Usage("erase needs --reason and --legal-basis");
     }
-    const char* user = std::getenv("USER");
     v1::EraseCaseRequest request;
     request.set_case_id(args_.positional[0]);
     request.set_reason(args_.Get("reason"));
     request.set_legal_basis(args_.Get("legal-basis"));
-    request.mutable_actor()->set_user_id(
-        args_.Get("by", user != nullptr && *user != '\0' ? user : ""));
-    request.mutable_actor()->set_role("admin");
+    // Without --by the server records the authenticated principal.
+    if (args_.Has("by")) {
+      request.mutable_actor()->set_user_id(args_.Get("by"));
+      request.mutable_actor()->set_role("admin");
+    }
     auto stub = v1::Erasure::NewStub(channel_);
     grpc::ClientContext context;
     Prepare(&context);
