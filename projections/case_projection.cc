@@ -10,6 +10,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/internal/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "projections/case_folder.h"
 #include "projections/dates.h"
 #include "projections/timeline.h"
@@ -69,6 +71,32 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
 
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// The plan of a stored CaseState, skipping its event facts: they grow with
+// the case and a plan query (or an authorization decision, which reads the
+// plan on every call) does not need them. False if `bytes` do not decode.
+bool ParsePlanOfState(const std::string& bytes, v1::CasePlan* plan) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  const uint32_t plan_tag =
+      WireFormatLite::MakeTag(v1::CaseState::kPlanFieldNumber,
+                              WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+    if (tag == plan_tag) {
+      uint32_t length = 0;
+      std::string field;
+      if (!in.ReadVarint32(&length) || !in.ReadString(&field, length) ||
+          !plan->MergeFromString(field)) {
+        return false;
+      }
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+  return in.ConsumedEntireMessage();
 }
 
 }  // namespace
@@ -761,11 +789,11 @@ absl::StatusOr<v1::CasePlan> CaseProjection::GetPlan(
   if (!value) {
     return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
   }
-  v1::CaseState state;
-  if (!state.ParseFromString(*value)) {
+  v1::CasePlan plan;
+  if (!ParsePlanOfState(*value, &plan)) {
     return absl::DataLossError("projection case state cannot be decoded");
   }
-  return std::move(*state.mutable_plan());
+  return plan;
 }
 
 absl::StatusOr<TimelinePage> CaseProjection::GetTimeline(
