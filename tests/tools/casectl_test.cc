@@ -1,6 +1,7 @@
 // casectl as a person or a script runs it: the real binary against a real
 // server on loopback, checking output and exit codes.
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -74,6 +75,22 @@ services::ServerOptions Options(const std::string& data_dir) {
   options.plaintext_loopback = true;
   options.access.policy = testing::SuperuserPolicy();
   return options;
+}
+
+// The trailer export writes last (import requires it).
+std::string Trailer(size_t events, size_t last_position) {
+  return absl::StrCat("{\"export_trailer\":{\"events\":", events,
+                      ",\"last_position\":", last_position, "}}");
+}
+
+// The event lines of an export file; checks and drops its trailer.
+std::vector<std::string> ExportedEvents(const std::string& text) {
+  std::vector<std::string> lines = Lines(text);
+  EXPECT_FALSE(lines.empty());
+  if (lines.empty()) return lines;
+  EXPECT_EQ(lines.back(), Trailer(lines.size() - 1, lines.size() - 1));
+  lines.pop_back();
+  return lines;
 }
 
 class CasectlTest : public ::testing::Test {
@@ -201,7 +218,7 @@ TEST_F(CasectlTest, ExportImportIntoAnEmptyLedgerExportsIdenticalLines) {
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   // --json: the summary alone on stdout; progress on stderr only.
   const std::string lines_text = ReadFile(first);
-  const std::vector<std::string> lines = Lines(lines_text);
+  const std::vector<std::string> lines = ExportedEvents(lines_text);
   ASSERT_GT(lines.size(), 100u);
   EXPECT_EQ(exported.out,
             absl::StrCat("{\"events\": ", lines.size(),
@@ -265,7 +282,8 @@ TEST_F(CasectlTest, AMalformedImportLineStopsAtItsLineNumber) {
             0);
   ASSERT_EQ(CasectlAt(a, "export --out=" + dir_.Sub("good.jsonl")).exit_code,
             0);
-  const std::vector<std::string> good = Lines(ReadFile(dir_.Sub("good.jsonl")));
+  const std::vector<std::string> good =
+      ExportedEvents(ReadFile(dir_.Sub("good.jsonl")));
   ASSERT_EQ(good.size(), 3u);
   std::unique_ptr<services::LedgerServer> second = StartSecondServer();
   ASSERT_NE(second, nullptr);
@@ -273,7 +291,7 @@ TEST_F(CasectlTest, AMalformedImportLineStopsAtItsLineNumber) {
   const auto ledger_b = [&]() {
     const std::string file = dir_.Sub("b.jsonl");
     EXPECT_EQ(CasectlAt(b, "export --out=" + file).exit_code, 0);
-    return Lines(ReadFile(file));
+    return ExportedEvents(ReadFile(file));
   };
 
   // Not JSON on line 3: nothing is imported at all.
@@ -298,7 +316,8 @@ TEST_F(CasectlTest, AMalformedImportLineStopsAtItsLineNumber) {
   ASSERT_TRUE(
       google::protobuf::util::MessageToJsonString(out_of_sequence, &moved)
           .ok());
-  WriteFile(bad, absl::StrCat(good[0], "\n", moved, "\n", good[2], "\n"));
+  WriteFile(bad, absl::StrCat(good[0], "\n", moved, "\n", good[2], "\n",
+                              Trailer(3, 3), "\n"));
   CliRun refused = CasectlAt(b, "import " + bad);
   EXPECT_EQ(refused.exit_code, 4) << refused.err;  // a version conflict
   EXPECT_TRUE(absl::StrContains(refused.err, "bad.jsonl:2: refused"))
@@ -315,6 +334,135 @@ TEST_F(CasectlTest, AMalformedImportLineStopsAtItsLineNumber) {
   EXPECT_EQ(ledger_b(), good);
 
   EXPECT_EQ(CasectlAt(b, "import " + dir_.Sub("missing.jsonl")).exit_code, 2);
+}
+
+TEST_F(CasectlTest, ATruncatedExportIsRefusedAndExportsArePrivate) {
+  const int a = server_->port();
+  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
+  const std::string file = dir_.Sub("whole.jsonl");
+  ASSERT_EQ(CasectlAt(a, "export --out=" + file).exit_code, 0);
+  // Created 0600 whatever the umask (the test's is the usual 022).
+  struct stat st;
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  const std::vector<std::string> events = ExportedEvents(ReadFile(file));
+  ASSERT_EQ(events.size(), 2u);
+
+  std::unique_ptr<services::LedgerServer> second = StartSecondServer();
+  ASSERT_NE(second, nullptr);
+  const int b = second->port();
+  // Cut after the first event (a crash, a full disk, a copy stopped early):
+  // refused, nothing imported, rather than importing the shorter prefix.
+  const std::string cut = dir_.Sub("cut.jsonl");
+  WriteFile(cut, absl::StrCat(events[0], "\n"));
+  CliRun refused = CasectlAt(b, "import " + cut);
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_TRUE(absl::StrContains(refused.err, "no export trailer"))
+      << refused.err;
+  // A trailer that does not match the events is refused too.
+  WriteFile(cut, absl::StrCat(events[0], "\n", Trailer(2, 2), "\n"));
+  refused = CasectlAt(b, "import " + cut);
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_TRUE(absl::StrContains(refused.err, "the export trailer says 2"))
+      << refused.err;
+  // Nothing may follow the trailer.
+  WriteFile(
+      cut, absl::StrCat(events[0], "\n", Trailer(1, 1), "\n", events[1], "\n"));
+  refused = CasectlAt(b, "import " + cut);
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_TRUE(absl::StrContains(refused.err, "cut.jsonl:3: a line after"))
+      << refused.err;
+  const std::string b_file = dir_.Sub("b.jsonl");
+  ASSERT_EQ(CasectlAt(b, "export --out=" + b_file).exit_code, 0);
+  EXPECT_TRUE(ExportedEvents(ReadFile(b_file)).empty());
+
+  // A leftover .partial is never overwritten or followed.
+  WriteFile(file + ".partial", "someone else's");
+  CliRun busy = CasectlAt(a, "export --out=" + file);
+  EXPECT_EQ(busy.exit_code, 2) << busy.err;
+  EXPECT_TRUE(absl::StrContains(busy.err, ".partial exists")) << busy.err;
+  EXPECT_EQ(ReadFile(file + ".partial"), "someone else's");
+}
+
+TEST_F(CasectlTest, AnImportThatCannotReachTheServerSaysItsOutcomeIsUnknown) {
+  const int a = server_->port();
+  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
+  const std::string file = dir_.Sub("whole.jsonl");
+  ASSERT_EQ(CasectlAt(a, "export --out=" + file).exit_code, 0);
+  std::unique_ptr<services::LedgerServer> second = StartSecondServer();
+  ASSERT_NE(second, nullptr);
+  const int gone = second->port();
+  second.reset();  // nothing listens there any more
+  CliRun failed = CasectlAt(gone, "import " + file);
+  EXPECT_EQ(failed.exit_code, 5) << failed.err;  // unavailable
+  EXPECT_TRUE(absl::StrContains(failed.err,
+                                "outcome of the batch is unknown; re-run "
+                                "(idempotent)"))
+      << failed.err;
+  EXPECT_FALSE(absl::StrContains(failed.err, "nothing from it on"))
+      << failed.err;
+}
+
+TEST_F(CasectlTest, TailResumesAcrossAServerRestart) {
+  const int port = server_->port();
+  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
+  testing::ChildProcess tail;
+  tail.Spawn(CASECTL_PATH, {absl::StrCat("--server=127.0.0.1:", port), "--json",
+                            "tail", "--from=1"});
+  std::string fragment;
+  std::vector<uint64_t> positions;
+  const auto read_one = [&]() {
+    std::optional<std::string> line = tail.ReadLine(&fragment);
+    ASSERT_TRUE(line.has_value()) << "tail ended";
+    v1::Event event;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*line, &event).ok())
+        << *line;
+    positions.push_back(event.envelope().global_position());
+  };
+  read_one();
+  read_one();
+  // The server goes away and comes back on the same port and data: the
+  // stream ends with UNAVAILABLE and tail resumes where it was.
+  server_.reset();
+  services::ServerOptions options;
+  options.data_dir = dir_.Sub("data");
+  options.listen = absl::StrCat("127.0.0.1:", port);
+  ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(options));
+  ASSERT_EQ(Casectl("append c2", R"({"envelope": {
+      "occurred_at": "2026-11-21T10:00:00Z",
+      "actor": {"user_id": "cm-anna", "role": "caseworker"}},
+      "payload": {"note_recorded": {"text": "called back"}}})")
+                .exit_code,
+            0);
+  read_one();
+  EXPECT_EQ(positions, std::vector<uint64_t>({1, 2, 3}));
+  tail.KillAndWait();
+}
+
+TEST_F(CasectlTest, MalformedJsonErrorsNeverQuoteTheContent) {
+  const int a = server_->port();
+  const std::string file = dir_.Sub("secret.jsonl");
+  for (const std::string& line :
+       {std::string(
+            R"({"payload": {"note_recorded": {"text": SECRETMARKER}}})"),
+        std::string(R"({"envelope": {"stream_version": "SECRETMARKER"}})"),
+        std::string(R"({"envelope": {"sensitivity": ["SECRETMARKER"]}})"),
+        std::string(R"({"SECRETMARKER": 1})"),
+        std::string(R"({"payload": {}} SECRETMARKER)")}) {
+    WriteFile(file, line + "\n");
+    CliRun imported = CasectlAt(a, "import " + file);
+    EXPECT_EQ(imported.exit_code, 2) << imported.err;
+    EXPECT_TRUE(absl::StrContains(imported.err, "secret.jsonl:1: not an event"))
+        << imported.err;
+    EXPECT_FALSE(absl::StrContains(imported.err, "SECRETMARKER"))
+        << imported.err;
+    CliRun appended = Casectl("append c1", line);
+    EXPECT_EQ(appended.exit_code, 2) << appended.out;
+    EXPECT_TRUE(absl::StrContains(appended.out, "not valid event JSON"))
+        << appended.out;
+    EXPECT_FALSE(absl::StrContains(appended.out, "SECRETMARKER"))
+        << appended.out;
+  }
 }
 
 TEST_F(CasectlTest, VerifyOfABrokenChainExitsSixWithThePosition) {

@@ -4,6 +4,12 @@
 // 5 server unavailable; 6 verification found a broken chain; 7 not
 // authenticated or not allowed.
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,6 +29,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
@@ -346,6 +353,155 @@ int Fail(const grpc::Status& status) {
     default:
       return kError;
   }
+}
+
+// A description of a protobuf JSON parse failure without any of the input:
+// protobuf's own message quotes ~20 characters around the error and the
+// offending value, which may be record content. Keeps the parser's fixed
+// description of a syntax error, or the field path (quoted map keys
+// replaced by "?") of a bad value.
+std::string ContentFreeJsonError(absl::string_view message) {
+  const std::vector<absl::string_view> lines = absl::StrSplit(message, '\n');
+  const absl::string_view first = lines.empty() ? "" : lines[0];
+  if (lines.size() >= 3) {
+    // Syntax error: fixed text, then a context line and a caret line.
+    return absl::StrCat("JSON syntax: ", first);
+  }
+  if (absl::StartsWith(first, "(")) {
+    const size_t close = first.find("): ");
+    if (close != absl::string_view::npos) {
+      std::string path;
+      bool quoted = false;
+      for (const char c : first.substr(1, close - 1)) {
+        if (c == '"') {
+          quoted = !quoted;
+          if (quoted) path += '?';
+          continue;
+        }
+        if (quoted) continue;
+        if (absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+            c == '.' || c == '[' || c == ']') {
+          path += c;
+        }
+      }
+      return absl::StrCat("invalid value for field ", path);
+    }
+  }
+  if (absl::EndsWith(first, "Cannot find field.")) return "an unknown field";
+  return "not valid protobuf JSON";
+}
+
+// True if `message` or any message inside it carries fields this build of
+// casectl does not know (they would be dropped silently by the JSON
+// printer).
+bool HasUnknownFields(const google::protobuf::Message& message) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  if (!reflection->GetUnknownFields(message).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() !=
+        google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+        if (HasUnknownFields(
+                reflection->GetRepeatedMessage(message, field, i))) {
+          return true;
+        }
+      }
+    } else if (HasUnknownFields(reflection->GetMessage(message, field))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The last line of an export file: how many events it holds and the last
+// global position, so that import can refuse a truncated file.
+std::string ExportTrailer(uint64_t events, uint64_t last_position) {
+  return absl::StrCat("{\"export_trailer\":{\"events\":", events,
+                      ",\"last_position\":", last_position, "}}");
+}
+
+constexpr absl::string_view kTrailerStart = "{\"export_trailer\":";
+
+// Parses a line written by ExportTrailer; false if it is not exactly one.
+bool ParseExportTrailer(absl::string_view line, uint64_t* events,
+                        uint64_t* last_position) {
+  line = absl::StripAsciiWhitespace(line);
+  if (!absl::ConsumePrefix(&line, "{\"export_trailer\":{\"events\":")) {
+    return false;
+  }
+  const size_t comma = line.find(',');
+  if (comma == absl::string_view::npos ||
+      !absl::SimpleAtoi(line.substr(0, comma), events)) {
+    return false;
+  }
+  line.remove_prefix(comma);
+  if (!absl::ConsumePrefix(&line, ",\"last_position\":") ||
+      !absl::ConsumeSuffix(&line, "}}")) {
+    return false;
+  }
+  return absl::SimpleAtoi(line, last_position);
+}
+
+// An export file being written: created 0600 and exclusively (never
+// through a symlink), buffered, fsync'ed before it is renamed into place.
+class ExportFile {
+ public:
+  ~ExportFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // False (and errno) if the file cannot be created.
+  bool Create(const std::string& path) {
+    fd_ = ::open(path.c_str(),
+                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    return fd_ >= 0;
+  }
+  void Write(absl::string_view text) {
+    buffer_.append(text.data(), text.size());
+    if (buffer_.size() >= (1u << 20)) Flush();
+  }
+  // Writes what is buffered; false if any write so far failed.
+  bool Flush() {
+    size_t done = 0;
+    while (ok_ && done < buffer_.size()) {
+      const ssize_t n =
+          ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        ok_ = false;
+      else
+        done += static_cast<size_t>(n);
+    }
+    buffer_.clear();
+    return ok_;
+  }
+  // Flushes, fsyncs and closes; false if anything failed.
+  bool Close() {
+    const bool flushed = Flush() && ::fsync(fd_) == 0;
+    const bool closed = ::close(fd_) == 0;
+    fd_ = -1;
+    return flushed && closed;
+  }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = true;
+  std::string buffer_;
+};
+
+// fsyncs the directory holding `path` (so a rename into it is durable).
+bool SyncParentDirectory(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
 }
 
 void PrintJson(const google::protobuf::Message& message) {
@@ -714,7 +870,7 @@ class Cli {
                   text, request.add_events(), options);
     if (!parsed.ok()) {
       return InputError(absl::StrCat("append: not valid event JSON: ",
-                                     std::string(parsed.message())));
+                                     ContentFreeJsonError(parsed.message())));
     }
     request.set_case_id(args_.positional[0]);
     const std::string expect = args_.Get("expect", "any");
@@ -761,30 +917,46 @@ class Cli {
     for (const std::string& type : List("type")) request.add_event_types(type);
     request.set_case_id(args_.Get("case"));
     auto stub = v1::Subscriptions::NewStub(channel_);
-    grpc::ClientContext context;  // no deadline: follows until interrupted
-    std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
-        stub->Subscribe(&context, request);
-    v1::SubscribeResponse message;
-    while (reader->Read(&message)) {
-      for (const v1::Event& event : message.events()) {
-        if (json()) {
-          std::string line;
-          google::protobuf::util::JsonPrintOptions options;
-          options.preserve_proto_field_names = true;
-          (void)google::protobuf::util::MessageToJsonString(event, &line,
-                                                            options);
-          std::cout << line << "\n";
-        } else {
-          const v1::EventEnvelope& e = event.envelope();
-          std::cout << e.global_position() << "  " << e.case_id() << " v"
-                    << e.stream_version() << "  " << e.event_type() << "  "
-                    << e.actor().user_id() << "\n";
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    // A stream ended by the server with UNAVAILABLE (a restart, or the
+    // connection closed after max_connection_age) is resumed from the last
+    // resume_from: never skipping nor repeating an event. At most
+    // kResumeAttempts times in a row without a message in between.
+    int failures = 0;
+    for (;;) {
+      grpc::ClientContext context;  // no deadline: follows until interrupted
+      std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+          stub->Subscribe(&context, request);
+      v1::SubscribeResponse message;
+      while (reader->Read(&message)) {
+        failures = 0;
+        for (const v1::Event& event : message.events()) {
+          if (json()) {
+            std::string line;
+            (void)google::protobuf::util::MessageToJsonString(event, &line,
+                                                              options);
+            std::cout << line << "\n";
+          } else {
+            const v1::EventEnvelope& e = event.envelope();
+            std::cout << e.global_position() << "  " << e.case_id() << " v"
+                      << e.stream_version() << "  " << e.event_type() << "  "
+                      << e.actor().user_id() << "\n";
+          }
+        }
+        std::cout.flush();
+        if (message.resume_from() > 0) {
+          request.set_from_position(message.resume_from());
+          request.set_from_now(false);
         }
       }
-      std::cout.flush();
+      const grpc::Status finished = reader->Finish();
+      if (finished.error_code() != grpc::StatusCode::UNAVAILABLE ||
+          ++failures > kResumeAttempts) {
+        return finished.ok() ? kOk : Fail(finished);
+      }
+      absl::SleepFor(ResumeBackoff(failures));
     }
-    const grpc::Status finished = reader->Finish();
-    return finished.ok() ? kOk : Fail(finished);
   }
 
   int Status() {
@@ -991,15 +1163,25 @@ class Cli {
     const std::string out_path = args_.Get("out");
     const bool to_stdout = out_path == "-";
     const std::string partial = out_path + ".partial";
-    std::ofstream file;
-    if (!to_stdout) {
-      file.open(partial, std::ios::out | std::ios::trunc | std::ios::binary);
-      if (!file) return InputError("--out: cannot write the file");
+    ExportFile file;
+    if (!to_stdout && !file.Create(partial)) {
+      return InputError(
+          errno == EEXIST
+              ? absl::StrCat("--out: ", partial,
+                             " exists (another export, or a leftover of one "
+                             "that failed: remove it)")
+              : "--out: cannot create the file");
     }
-    std::ostream& out = to_stdout ? std::cout : file;
+    const auto write = [&](absl::string_view text) {
+      if (to_stdout) {
+        std::cout << text;
+      } else {
+        file.Write(text);
+      }
+    };
     const auto abandon = [&] {
       if (!to_stdout) {
-        file.close();
+        (void)file.Close();
         std::error_code ec;
         std::filesystem::remove(partial, ec);
       }
@@ -1009,59 +1191,101 @@ class Cli {
     request.set_from_position(1);
     request.set_max_batch(1000);
     auto stub = v1::Subscriptions::NewStub(channel_);
-    grpc::ClientContext context;  // no deadline: a large log takes long
-    std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
-        stub->Subscribe(&context, request);
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
-    v1::SubscribeResponse message;
     uint64_t next = 1;
     bool complete = false;
     std::string line;
-    while (reader->Read(&message)) {
-      if (message.withheld() > 0) {
-        // The principal may not see some events (labels, consent, types):
-        // an export must be whole, so stop.
-        context.TryCancel();
-        (void)reader->Finish();
-        progress.Clear();
-        abandon();
-        std::fprintf(stderr,
-                     "casectl: export: %u event(s) withheld from this "
-                     "principal; exporting needs a principal that may read "
-                     "every event\n",
-                     message.withheld());
-        return kDenied;
-      }
-      for (v1::Event& event : *message.mutable_events()) {
-        if (event.envelope().global_position() != next) {
-          context.TryCancel();
-          (void)reader->Finish();
-          progress.Clear();
-          abandon();
-          std::fprintf(stderr,
-                       "casectl: export: the stream skipped position %llu\n",
-                       static_cast<unsigned long long>(next));
-          return kError;
+    std::string problem;  // set: give up (nothing is exported)
+    uint32_t withheld = 0;  // set: events withheld from this principal
+    // A stream the server ends with UNAVAILABLE (a restart, or the
+    // connection closed after max_connection_age) resumes from `next`,
+    // at most kResumeAttempts times in a row without a message between.
+    int failures = 0;
+    grpc::Status finished;
+    while (!complete && problem.empty()) {
+      request.set_from_position(next);
+      grpc::ClientContext context;  // no deadline: a large log takes long
+      std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+          stub->Subscribe(&context, request);
+      v1::SubscribeResponse message;
+      while (problem.empty() && reader->Read(&message)) {
+        failures = 0;
+        if (message.withheld() > 0) {
+          // The principal may not see some events (labels, consent, types):
+          // an export must be whole, so stop.
+          withheld = message.withheld();
+          problem = "events withheld";
+          break;
         }
-        ++next;
-        // Ledger-specific storage fields (they depend on how the bytes
-        // are stored, e.g. encrypted) stay out of the export.
-        event.clear_hash();
-        event.mutable_envelope()->clear_prev_hash();
-        line.clear();
-        (void)google::protobuf::util::MessageToJsonString(event, &line,
-                                                          options);
-        out << line << '\n';
+        for (v1::Event& event : *message.mutable_events()) {
+          const unsigned long long position = next;
+          if (event.envelope().global_position() != next) {
+            problem = absl::StrCat("the stream skipped position ", position);
+            break;
+          }
+          ++next;
+          // Nothing may be lost silently: the JSON printer drops unknown
+          // fields, and an unknown payload kind would export as no payload.
+          // (An erased case's events have no payload, and say so.)
+          if (HasUnknownFields(event) ||
+              (event.payload().kind_case() ==
+                   v1::EventPayload::KIND_NOT_SET &&
+               !event.payload_erased())) {
+            problem = absl::StrCat(
+                "the event at position ", position,
+                " has fields or a payload kind this casectl does not know "
+                "(use a casectl as new as the server)");
+            break;
+          }
+          // Ledger-specific storage fields (they depend on how the bytes
+          // are stored, e.g. encrypted) stay out of the export.
+          event.clear_hash();
+          event.mutable_envelope()->clear_prev_hash();
+          line.clear();
+          if (!google::protobuf::util::MessageToJsonString(event, &line,
+                                                           options)
+                   .ok() ||
+              line.empty()) {
+            problem = absl::StrCat("the event at position ", position,
+                                   " could not be printed as JSON");
+            break;
+          }
+          line += '\n';
+          write(line);
+        }
+        progress.Update(next - 1);
+        if (message.caught_up()) {
+          complete = true;
+          break;
+        }
       }
-      progress.Update(next - 1);
-      if (message.caught_up()) {
-        complete = true;
+      context.TryCancel();
+      finished = reader->Finish();
+      if (complete || !problem.empty()) break;
+      if (finished.error_code() != grpc::StatusCode::UNAVAILABLE ||
+          ++failures > kResumeAttempts) {
         break;
       }
+      absl::SleepFor(ResumeBackoff(failures));
     }
-    context.TryCancel();
-    const grpc::Status finished = reader->Finish();
+    if (withheld > 0) {
+      progress.Clear();
+      abandon();
+      std::fprintf(stderr,
+                   "casectl: export: %u event(s) withheld from this "
+                   "principal; exporting needs a principal that may read "
+                   "every event\n",
+                   withheld);
+      return kDenied;
+    }
+    if (!problem.empty()) {
+      progress.Clear();
+      abandon();
+      std::fprintf(stderr, "casectl: export: %s; nothing was exported\n",
+                   problem.c_str());
+      return kError;
+    }
     if (!complete) {
       progress.Clear();
       abandon();
@@ -1069,16 +1293,25 @@ class Cli {
                                                "the stream ended early")
                                 : finished);
     }
-    out.flush();
-    if (!to_stdout) {
-      file.close();
+    const uint64_t events = next - 1;
+    // The trailer: import refuses a file without it (a truncated file).
+    write(absl::StrCat(ExportTrailer(events, events), "\n"));
+    if (to_stdout) {
+      std::cout.flush();
+      if (!std::cout) {
+        progress.Clear();
+        return InputError("--out: cannot write to stdout");
+      }
+    } else {
       std::error_code ec;
-      if (!file || (std::filesystem::rename(partial, out_path, ec), ec)) {
+      if (!file.Close() ||
+          (std::filesystem::rename(partial, out_path, ec), ec) ||
+          !SyncParentDirectory(out_path)) {
+        progress.Clear();
         abandon();
         return InputError("--out: cannot write the file");
       }
     }
-    const uint64_t events = next - 1;
     progress.Finish(events);
     if (to_stdout) return kOk;
     if (json()) {
@@ -1091,27 +1324,62 @@ class Cli {
     return kOk;
   }
 
+  // Times in a row a subscription (tail, export) ended with UNAVAILABLE is
+  // resumed before giving up, and the wait before resume `failures`.
+  static constexpr int kResumeAttempts = 10;
+  static absl::Duration ResumeBackoff(int failures) {
+    return std::min(absl::Milliseconds(100) * (1 << std::min(failures, 6)),
+                    absl::Seconds(5));
+  }
+
+  // Attempts of one import batch when the server answers with a transient
+  // error (UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED).
+  static constexpr int kImportAttempts = 5;
+
   // One checked line of an import file.
   struct ImportLine {
     size_t line = 0;
     v1::Event event;
   };
 
-  // Reads the next non-blank line of `in` into `next`; false at the end.
-  // A line that is not an Event in protobuf JSON sets `error`.
+  // The export trailer of an import file, once read.
+  struct Trailer {
+    bool seen = false;
+    uint64_t events = 0;
+    uint64_t last_position = 0;
+  };
+
+  // Reads the next event line of `in` into `next`; false at the end. Blank
+  // lines are skipped; the trailer line fills `trailer`. A line that is not
+  // an Event in protobuf JSON (or anything after the trailer) sets `error`.
   static bool ReadImportLine(std::istream& in, size_t* line_number,
-                             ImportLine* next, std::string* error) {
+                             ImportLine* next, Trailer* trailer,
+                             std::string* error) {
     std::string text;
     while (std::getline(in, text)) {
       ++*line_number;
       if (text.find_first_not_of(" \t\r") == std::string::npos) continue;
       next->line = *line_number;
       next->event.Clear();
+      if (trailer->seen) {
+        *error = "a line after the export trailer";
+        return true;
+      }
+      if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(text),
+                           kTrailerStart)) {
+        if (!ParseExportTrailer(text, &trailer->events,
+                                &trailer->last_position)) {
+          *error = "a malformed export trailer";
+          return true;
+        }
+        trailer->seen = true;
+        continue;
+      }
       const auto parsed =
           google::protobuf::util::JsonStringToMessage(text, &next->event);
       if (!parsed.ok()) {
         *error = absl::StrCat("not an event in protobuf JSON: ",
-                              std::string(parsed.message()));
+                              ContentFreeJsonError(parsed.message()));
       } else if (next->event.envelope().event_id().empty() ||
                  next->event.envelope().case_id().empty() ||
                  next->event.envelope().stream_version() == 0 ||
@@ -1156,17 +1424,35 @@ class Cli {
       Progress checking("import: checking", 0, "lines", mode);
       size_t line_number = 0;
       ImportLine next;
+      Trailer trailer;
+      uint64_t last_position = 0;
       std::string error;
-      while (ReadImportLine(in, &line_number, &next, &error)) {
+      while (ReadImportLine(in, &line_number, &next, &trailer, &error)) {
         if (!error.empty()) {
           checking.Clear();
           return InputError(absl::StrCat(path, ":", next.line, ": ", error,
                                          "; nothing was imported"));
         }
+        last_position = next.event.envelope().global_position();
         ++lines;
         checking.Update(lines);
       }
       checking.Clear();
+      // The trailer proves the file is whole: a truncated export is refused
+      // rather than imported as a shorter prefix.
+      if (!trailer.seen) {
+        return InputError(absl::StrCat(
+            path,
+            ": no export trailer at the end: the file is truncated (or was "
+            "not written by casectl export); nothing was imported"));
+      }
+      if (trailer.events != lines || trailer.last_position != last_position) {
+        return InputError(
+            absl::StrCat(path, ": the export trailer says ", trailer.events,
+                         " events up to position ", trailer.last_position,
+                         ", the file has ", lines, " up to position ",
+                         last_position, "; nothing was imported"));
+      }
     }
     // Pass 2: import in batches, each all or nothing on the server.
     std::ifstream in(path, std::ios::binary);
@@ -1176,20 +1462,55 @@ class Cli {
     v1::ImportEventsResponse total;
     size_t line_number = 0, sent = 0;
     ImportLine next;
+    Trailer trailer;
     std::string error;
     std::vector<size_t> batch_lines;
     v1::ImportEventsRequest request;
+    // One ImportEvents call; transient failures (the server busy, restarting
+    // or slow) are retried with the same batch and a bounded backoff: the
+    // RPC is idempotent (events already stored are skipped).
     const auto send = [&](const v1::ImportEventsRequest& r,
                           v1::ImportEventsResponse* response) {
-      grpc::ClientContext context;
-      Prepare(&context);
-      return stub->ImportEvents(&context, r, response);
+      absl::Duration backoff = absl::Milliseconds(100);
+      for (int attempt = 1;; ++attempt) {
+        grpc::ClientContext context;
+        Prepare(&context);
+        response->Clear();
+        const grpc::Status status = stub->ImportEvents(&context, r, response);
+        const bool transient =
+            status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+            status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+            status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+        if (!transient || attempt == kImportAttempts) return status;
+        absl::SleepFor(backoff);
+        backoff = std::min(backoff * 2, absl::Seconds(5));
+      }
     };
     const auto add = [&](const v1::ImportEventsResponse& r) {
       total.set_imported(total.imported() + r.imported());
       total.set_already_present(total.already_present() + r.already_present());
       total.set_positions_kept(total.positions_kept() + r.positions_kept());
       total.set_commit_position(r.commit_position());
+    };
+    // The index of the refused event if `status` refuses one event of the
+    // batch (not for storage or transport errors, which name none).
+    const auto refused_index =
+        [](const grpc::Status& status) -> std::optional<size_t> {
+      if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT &&
+          status.error_code() != grpc::StatusCode::ABORTED &&
+          status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+        return std::nullopt;
+      }
+      return EventIndexOf(status.error_message());
+    };
+    const auto unknown_outcome = [&](const grpc::Status& status) {
+      std::fprintf(stderr,
+                   "casectl: %s: the batch of lines %zu-%zu failed; lines "
+                   "before %zu are imported, the outcome of the batch is "
+                   "unknown; re-run (idempotent)\n",
+                   path.c_str(), batch_lines.front(), batch_lines.back(),
+                   batch_lines.front());
+      return Fail(status);
     };
     const auto flush = [&]() -> int {
       if (request.events().empty()) return kOk;
@@ -1204,32 +1525,27 @@ class Cli {
         return kOk;
       }
       progress.Clear();
-      const std::optional<size_t> bad = EventIndexOf(status.error_message());
-      if (!bad || *bad >= batch_lines.size()) {
-        std::fprintf(stderr,
-                     "casectl: %s: the batch of lines %zu-%zu was refused; "
-                     "lines before %zu are imported, nothing from it on\n",
-                     path.c_str(), batch_lines.front(), batch_lines.back(),
-                     batch_lines.front());
-        return Fail(status);
-      }
-      // Import exactly the lines before the bad one, then stop.
-      if (*bad > 0) {
+      std::optional<size_t> bad = refused_index(status);
+      if (!bad || *bad >= batch_lines.size()) return unknown_outcome(status);
+      // Import exactly the lines before the bad one, then stop. If the
+      // prefix is refused too (an earlier event, now that the batch is
+      // shorter), repeat on that index until the first bad line is found.
+      while (*bad > 0) {
         v1::ImportEventsRequest prefix;
         prefix.mutable_events()->CopyFrom(request.events());
         prefix.mutable_events()->DeleteSubrange(
             static_cast<int>(*bad),
             request.events_size() - static_cast<int>(*bad));
         v1::ImportEventsResponse partial;
-        if (send(prefix, &partial).ok()) {
+        const grpc::Status again = send(prefix, &partial);
+        if (again.ok()) {
           add(partial);
-        } else {
-          std::fprintf(stderr,
-                       "casectl: %s: lines before %zu are imported, nothing "
-                       "from it on\n",
-                       path.c_str(), batch_lines.front());
-          return Fail(status);
+          break;
         }
+        const std::optional<size_t> earlier = refused_index(again);
+        if (!earlier || *earlier >= *bad) return unknown_outcome(again);
+        bad = earlier;
+        status = again;
       }
       std::fprintf(stderr,
                    "casectl: %s:%zu: refused by the server; every line before "
@@ -1247,7 +1563,7 @@ class Cli {
                                absl::StrCat("line ", batch_lines[*bad], rest)));
     };
     size_t request_bytes = 0;
-    while (ReadImportLine(in, &line_number, &next, &error)) {
+    while (ReadImportLine(in, &line_number, &next, &trailer, &error)) {
       if (!error.empty()) {
         // The file changed since the check.
         progress.Clear();
