@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -227,25 +228,51 @@ TEST_F(AbuseTest, DeeplyNestedMessageIsRefusedCleanly) {
   EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << "the server went away: " << status.error_message();
 
-  // Nested length-delimited fields inside the known event field: 2,000
-  // levels of events[0] -> unknown field 1000 -> ...
-  std::string inner;
-  for (int i = 0; i < 2000; ++i) {
-    std::string wrapped = "\xc2\x3e";  // field 1000, wire type 2
-    std::string length;
-    for (uint64_t n = inner.size();; n >>= 7) {
+  // The nesting inside a well-formed request (valid case id and event), in
+  // events[0] (field 3) -> payload (field 2): 2,000 nested unknown groups
+  // there, which the parser must recurse into while parsing the known
+  // fields, so the recursion limit (not a missing case_id) refuses it.
+  const auto length_delimited = [](char tag, const std::string& body) {
+    std::string out(1, tag);
+    for (uint64_t n = body.size();; n >>= 7) {
       if (n < 0x80) {
-        length.push_back(static_cast<char>(n));
+        out.push_back(static_cast<char>(n));
         break;
       }
-      length.push_back(static_cast<char>((n & 0x7f) | 0x80));
+      out.push_back(static_cast<char>((n & 0x7f) | 0x80));
     }
-    inner = wrapped + length + inner;
+    return out + body;
+  };
+  v1::Event event = MakeNoteEvent();
+  std::string payload = event.payload().SerializeAsString();
+  for (int i = 0; i < 2000; ++i) payload += start;
+  for (int i = 0; i < 2000; ++i) payload += end;
+  event.clear_payload();
+  const std::string event_bytes =
+      event.SerializeAsString() + length_delimited('\x12', payload);
+  v1::AppendEventsRequest request;
+  request.set_case_id("nested-case");
+  const std::string bytes =
+      request.SerializeAsString() + length_delimited('\x1a', event_bytes);
+  // Without the nesting the same bytes are a valid request.
+  {
+    v1::AppendEventsRequest shallow;
+    ASSERT_TRUE(shallow.ParseFromString(
+        request.SerializeAsString() +
+        length_delimited(
+            '\x1a',
+            event.SerializeAsString() +
+                length_delimited(
+                    '\x12', MakeNoteEvent().payload().SerializeAsString()))));
+    ASSERT_EQ(shallow.events_size(), 1);
   }
   const grpc::Status second =
-      RawUnaryCall(channel_.get(), kAppendMethod, inner);
-  EXPECT_FALSE(second.ok());
-  EXPECT_NE(second.error_code(), grpc::StatusCode::UNAVAILABLE)
+      RawUnaryCall(channel_.get(), kAppendMethod, bytes);
+  // gRPC refuses a request it cannot deserialize with INTERNAL before any
+  // handler runs (so not the handler's INVALID_ARGUMENT "case_id").
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::INTERNAL)
+      << second.error_message();
+  EXPECT_FALSE(absl::StrContains(second.error_message(), "case_id"))
       << second.error_message();
   ExpectServesWellBehavedClient();
 }
