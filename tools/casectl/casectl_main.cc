@@ -869,8 +869,9 @@ class Cli {
             : google::protobuf::util::JsonStringToMessage(
                   text, request.add_events(), options);
     if (!parsed.ok()) {
-      return InputError(absl::StrCat("append: not valid event JSON: ",
-                                     ContentFreeJsonError(parsed.message())));
+      return InputError(
+          absl::StrCat("append: not valid event JSON: ",
+                       ContentFreeJsonError(std::string(parsed.message()))));
     }
     request.set_case_id(args_.positional[0]);
     const std::string expect = args_.Get("expect", "any");
@@ -1378,8 +1379,9 @@ class Cli {
       const auto parsed =
           google::protobuf::util::JsonStringToMessage(text, &next->event);
       if (!parsed.ok()) {
-        *error = absl::StrCat("not an event in protobuf JSON: ",
-                              ContentFreeJsonError(parsed.message()));
+        *error =
+            absl::StrCat("not an event in protobuf JSON: ",
+                         ContentFreeJsonError(std::string(parsed.message())));
       } else if (next->event.envelope().event_id().empty() ||
                  next->event.envelope().case_id().empty() ||
                  next->event.envelope().stream_version() == 0 ||
