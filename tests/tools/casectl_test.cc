@@ -403,42 +403,6 @@ TEST_F(CasectlTest, AnImportThatCannotReachTheServerSaysItsOutcomeIsUnknown) {
       << failed.err;
 }
 
-TEST_F(CasectlTest, TailResumesAcrossAServerRestart) {
-  const int port = server_->port();
-  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
-  testing::ChildProcess tail;
-  tail.Spawn(CASECTL_PATH, {absl::StrCat("--server=127.0.0.1:", port), "--json",
-                            "tail", "--from=1"});
-  std::string fragment;
-  std::vector<uint64_t> positions;
-  const auto read_one = [&]() {
-    std::optional<std::string> line = tail.ReadLine(&fragment);
-    ASSERT_TRUE(line.has_value()) << "tail ended";
-    v1::Event event;
-    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(*line, &event).ok())
-        << *line;
-    positions.push_back(event.envelope().global_position());
-  };
-  read_one();
-  read_one();
-  // The server goes away and comes back on the same port and data: the
-  // stream ends with UNAVAILABLE and tail resumes where it was.
-  server_.reset();
-  services::ServerOptions options;
-  options.data_dir = dir_.Sub("data");
-  options.listen = absl::StrCat("127.0.0.1:", port);
-  ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(options));
-  ASSERT_EQ(Casectl("append c2", R"({"envelope": {
-      "occurred_at": "2026-11-21T10:00:00Z",
-      "actor": {"user_id": "cm-anna", "role": "caseworker"}},
-      "payload": {"note_recorded": {"text": "called back"}}})")
-                .exit_code,
-            0);
-  read_one();
-  EXPECT_EQ(positions, std::vector<uint64_t>({1, 2, 3}));
-  tail.KillAndWait();
-}
-
 TEST_F(CasectlTest, MalformedJsonErrorsNeverQuoteTheContent) {
   const int a = server_->port();
   const std::string file = dir_.Sub("secret.jsonl");
