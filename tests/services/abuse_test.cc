@@ -211,27 +211,11 @@ TEST_F(AbuseTest, OversizedRequestIsRefusedAndTheServerKeepsServing) {
   ExpectServesWellBehavedClient();
 }
 
-TEST_F(AbuseTest, DeeplyNestedMessageIsRefusedCleanly) {
-  StartServer();
-  // 100,000 nested unknown groups (field 1000): the parser's recursion
-  // limit refuses it; nothing recurses unbounded.
-  std::string nested;
-  constexpr int kDepth = 100000;
-  const std::string start = "\xc3\x3e";  // field 1000, wire type 3
-  const std::string end = "\xc4\x3e";    // field 1000, wire type 4
-  nested.reserve(kDepth * 4);
-  for (int i = 0; i < kDepth; ++i) nested += start;
-  for (int i = 0; i < kDepth; ++i) nested += end;
-  const grpc::Status status =
-      RawUnaryCall(channel_.get(), kAppendMethod, nested);
-  EXPECT_FALSE(status.ok());
-  EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE)
-      << "the server went away: " << status.error_message();
-
-  // The nesting inside a well-formed request (valid case id and event), in
-  // events[0] (field 3) -> payload (field 2): 2,000 nested unknown groups
-  // there, which the parser must recurse into while parsing the known
-  // fields, so the recursion limit (not a missing case_id) refuses it.
+// An AppendEvents request for case `case_id` with one note event whose
+// payload (events[0] -> payload) carries `depth` nested unknown groups
+// (field 1000) after its known fields, serialized by hand.
+std::string NestedAppendRequest(const std::string& case_id,
+                                const v1::Event& event, int depth) {
   const auto length_delimited = [](char tag, const std::string& body) {
     std::string out(1, tag);
     for (uint64_t n = body.size();; n >>= 7) {
@@ -243,37 +227,72 @@ TEST_F(AbuseTest, DeeplyNestedMessageIsRefusedCleanly) {
     }
     return out + body;
   };
-  v1::Event event = MakeNoteEvent();
   std::string payload = event.payload().SerializeAsString();
-  for (int i = 0; i < 2000; ++i) payload += start;
-  for (int i = 0; i < 2000; ++i) payload += end;
-  event.clear_payload();
-  const std::string event_bytes =
-      event.SerializeAsString() + length_delimited('\x12', payload);
+  for (int i = 0; i < depth; ++i) payload += "\xc3\x3e";  // start group 1000
+  for (int i = 0; i < depth; ++i) payload += "\xc4\x3e";  // end group 1000
+  v1::Event without_payload = event;
+  without_payload.clear_payload();
   v1::AppendEventsRequest request;
-  request.set_case_id("nested-case");
-  const std::string bytes =
-      request.SerializeAsString() + length_delimited('\x1a', event_bytes);
-  // Without the nesting the same bytes are a valid request.
-  {
-    v1::AppendEventsRequest shallow;
-    ASSERT_TRUE(shallow.ParseFromString(
-        request.SerializeAsString() +
-        length_delimited(
-            '\x1a',
-            event.SerializeAsString() +
-                length_delimited(
-                    '\x12', MakeNoteEvent().payload().SerializeAsString()))));
-    ASSERT_EQ(shallow.events_size(), 1);
-  }
-  const grpc::Status second =
-      RawUnaryCall(channel_.get(), kAppendMethod, bytes);
-  // gRPC refuses a request it cannot deserialize with INTERNAL before any
-  // handler runs (so not the handler's INVALID_ARGUMENT "case_id").
-  EXPECT_EQ(second.error_code(), grpc::StatusCode::INTERNAL)
-      << second.error_message();
-  EXPECT_FALSE(absl::StrContains(second.error_message(), "case_id"))
-      << second.error_message();
+  request.set_case_id(case_id);
+  return request.SerializeAsString() +
+         length_delimited('\x1a', without_payload.SerializeAsString() +
+                                      length_delimited('\x12', payload));
+}
+
+// gRPC 1.51's callback API answers a request it cannot deserialize with
+// UNIMPLEMENTED and an empty message (server_callback_handlers.h: the
+// handler is never called), not INTERNAL as the synchronous API does.
+// Protobuf refuses nesting deeper than its recursion limit (100), so a
+// deeply nested request is refused that way before any handler runs.
+TEST_F(AbuseTest, DeeplyNestedMessageIsRefusedCleanly) {
+  StartServer();
+  // 100,000 nested unknown groups (field 1000) as the whole request.
+  std::string nested;
+  constexpr int kDepth = 100000;
+  nested.reserve(kDepth * 4);
+  for (int i = 0; i < kDepth; ++i) nested += "\xc3\x3e";
+  for (int i = 0; i < kDepth; ++i) nested += "\xc4\x3e";
+  ASSERT_FALSE(v1::AppendEventsRequest().ParseFromString(nested));
+  const grpc::Status status =
+      RawUnaryCall(channel_.get(), kAppendMethod, nested);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+      << status.error_message();
+  EXPECT_EQ(status.error_message(), "");
+
+  // The nesting inside a well-formed request (valid case id and event), in
+  // events[0] -> payload, so the parser recurses while parsing known fields.
+  // Shallow (the same method path, 50 levels: under the limit), it parses
+  // and the handler stores the event; 2,000 levels are refused unparsed.
+  const v1::Event shallow_event = MakeNoteEvent();
+  const std::string shallow =
+      NestedAppendRequest("nested-case", shallow_event, 50);
+  ASSERT_TRUE(v1::AppendEventsRequest().ParseFromString(shallow));
+  const grpc::Status stored =
+      RawUnaryCall(channel_.get(), kAppendMethod, shallow);
+  ASSERT_TRUE(stored.ok()) << stored.error_code() << " "
+                           << stored.error_message();
+  const std::string deep =
+      NestedAppendRequest("nested-case", MakeNoteEvent(), 2000);
+  ASSERT_FALSE(v1::AppendEventsRequest().ParseFromString(deep));
+  const grpc::Status refused =
+      RawUnaryCall(channel_.get(), kAppendMethod, deep);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+      << refused.error_message();
+  EXPECT_EQ(refused.error_message(), "");
+
+  // Only the shallow event reached the log.
+  auto audit = v1::Audit::NewStub(channel_);
+  v1::ReadCaseHistoryRequest read;
+  read.set_case_id("nested-case");
+  v1::ReadCaseHistoryResponse history;
+  grpc::ClientContext context;
+  context.set_deadline(Deadline());
+  const grpc::Status read_status =
+      audit->ReadCaseHistory(&context, read, &history);
+  ASSERT_TRUE(read_status.ok()) << read_status.error_message();
+  ASSERT_EQ(history.events_size(), 1);
+  EXPECT_EQ(history.events(0).event().envelope().event_id(),
+            shallow_event.envelope().event_id());
   ExpectServesWellBehavedClient();
 }
 
@@ -287,7 +306,7 @@ TEST_F(AbuseTest, InvalidUtf8InStringFieldsIsRefused) {
   request.mutable_events(0)->mutable_envelope()->mutable_actor()->set_user_id(
       "MARKERUSER");
   const std::string valid = request.SerializeAsString();
-  for (const std::string& marker : {"MARKERCASE", "MARKERUSER"}) {
+  for (const char* marker : {"MARKERCASE", "MARKERUSER"}) {
     std::string bytes = valid;
     const size_t at = bytes.find(marker);
     ASSERT_NE(at, std::string::npos);
