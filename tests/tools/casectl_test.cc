@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "services/server.h"
 #include "tests/testing/access.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/daemon.h"
 #include "tests/testing/raw_log.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -401,6 +404,101 @@ TEST_F(CasectlTest, AnImportThatCannotReachTheServerSaysItsOutcomeIsUnknown) {
       << failed.err;
   EXPECT_FALSE(absl::StrContains(failed.err, "nothing from it on"))
       << failed.err;
+}
+
+constexpr char kCalledBack[] = R"({"envelope": {
+    "occurred_at": "2026-11-21T10:00:00Z",
+    "actor": {"user_id": "cm-anna", "role": "caseworker"}},
+    "payload": {"note_recorded": {"text": "called back"}}})";
+
+// `casectl --json tail --from=1` against `port`, read line by line.
+class TailProcess {
+ public:
+  TailProcess(int port, const std::string& token_file) {
+    process_.Spawn(CASECTL_PATH, {absl::StrCat("--server=127.0.0.1:", port),
+                                  absl::StrCat("--token-file=", token_file),
+                                  "--json", "tail", "--from=1"});
+  }
+  ~TailProcess() { process_.KillAndWait(); }
+
+  // The global position of the next event tail prints; 0 if tail ended.
+  uint64_t NextPosition() {
+    std::string fragment;
+    const std::optional<std::string> line = process_.ReadLine(&fragment);
+    if (!line.has_value()) return 0;
+    v1::Event event;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(*line, &event).ok())
+        << *line;
+    return event.envelope().global_position();
+  }
+
+ private:
+  testing::ChildProcess process_;
+};
+
+// A graceful stop ends the stream with UNAVAILABLE ("server shutting
+// down"); a call in the shutdown window can also end CANCELLED, and while
+// the server is down calls fail UNAVAILABLE (connection refused). tail
+// resumes at the last resume_from, so the event appended after the restart
+// is the next one it prints: nothing skipped, nothing repeated.
+TEST_F(CasectlTest, TailResumesAcrossAGracefulServerRestart) {
+  const int port = server_->port();
+  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
+  uint64_t last = 2;
+  for (const absl::Duration grace : {absl::Seconds(10), absl::ZeroDuration()}) {
+    SCOPED_TRACE(absl::StrCat("grace ", absl::FormatDuration(grace)));
+    TailProcess tail(port, dir_.Sub("token"));
+    for (uint64_t position = 1; position <= last; ++position) {
+      ASSERT_EQ(tail.NextPosition(), position);
+    }
+    server_->Shutdown(grace);
+    server_.reset();
+    services::ServerOptions options = Options(dir_.Sub("data"));
+    options.listen = absl::StrCat("127.0.0.1:", port);
+    ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(options));
+    ASSERT_EQ(Casectl("append c2", kCalledBack).exit_code, 0);
+    EXPECT_EQ(tail.NextPosition(), ++last);
+  }
+}
+
+// A killed server (SIGKILL: no goodbye) ends the stream with UNAVAILABLE;
+// tail resumes from the restarted server the same way.
+TEST_F(CasectlTest, TailResumesAcrossAKilledServer) {
+  const std::string policy = dir_.Sub("policy.textproto");
+  std::ofstream(policy) << testing::SuperuserPolicyText();
+  const auto start = [&](int port) {
+    auto daemon = std::make_unique<testing::Daemon>(
+        CASELEDGERD_PATH,
+        std::vector<std::string>{"--data_dir=" + dir_.Sub("killed"),
+                                 absl::StrCat("--listen=127.0.0.1:", port),
+                                 "--plaintext_loopback", "--policy=" + policy});
+    return daemon;
+  };
+  std::unique_ptr<testing::Daemon> daemon = start(0);
+  const int port = testing::PortFrom(daemon->WaitFor("caseledgerd serving"));
+  ASSERT_GT(port, 0) << daemon->log();
+  daemon->DrainInBackground();
+  const auto append = [&](const std::string& case_id, const char* events) {
+    const std::string file = dir_.Sub("append.json");
+    WriteFile(file, events);
+    return RunCommand(absl::StrCat(CASECTL_PATH, " --server=127.0.0.1:", port,
+                                   " --token-file=", dir_.Sub("token"),
+                                   " append ", case_id, " < ", file, " 2>&1"));
+  };
+  ASSERT_EQ(append("c1", kEvents).exit_code, 0);
+  TailProcess tail(port, dir_.Sub("token"));
+  ASSERT_EQ(tail.NextPosition(), 1u);
+  ASSERT_EQ(tail.NextPosition(), 2u);
+  ASSERT_EQ(::kill(daemon->pid(), SIGKILL), 0);
+  EXPECT_EQ(daemon->Wait(), -1);  // killed, not exited
+  daemon = start(port);
+  ASSERT_EQ(testing::PortFrom(daemon->WaitFor("caseledgerd serving")), port)
+      << daemon->log();
+  daemon->DrainInBackground();
+  const CliRun appended = append("c2", kCalledBack);
+  ASSERT_EQ(appended.exit_code, 0) << appended.out;
+  EXPECT_EQ(tail.NextPosition(), 3u);
+  EXPECT_EQ(daemon->Terminate(), 0);
 }
 
 TEST_F(CasectlTest, MalformedJsonErrorsNeverQuoteTheContent) {

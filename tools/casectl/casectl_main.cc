@@ -920,8 +920,8 @@ class Cli {
     auto stub = v1::Subscriptions::NewStub(channel_);
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
-    // A stream ended by the server with UNAVAILABLE (a restart, or the
-    // connection closed after max_connection_age) is resumed from the last
+    // A stream that ends Resumable() (a server restart, or the connection
+    // closed after max_connection_age) is resumed from the last
     // resume_from: never skipping nor repeating an event. At most
     // kResumeAttempts times in a row without a message in between.
     int failures = 0;
@@ -947,13 +947,12 @@ class Cli {
         }
         std::cout.flush();
         if (message.resume_from() > 0) {
+          // from_position and from_now are one oneof: this clears from_now.
           request.set_from_position(message.resume_from());
-          request.set_from_now(false);
         }
       }
       const grpc::Status finished = reader->Finish();
-      if (finished.error_code() != grpc::StatusCode::UNAVAILABLE ||
-          ++failures > kResumeAttempts) {
+      if (!Resumable(finished) || ++failures > kResumeAttempts) {
         return finished.ok() ? kOk : Fail(finished);
       }
       absl::SleepFor(ResumeBackoff(failures));
@@ -1197,11 +1196,11 @@ class Cli {
     uint64_t next = 1;
     bool complete = false;
     std::string line;
-    std::string problem;  // set: give up (nothing is exported)
+    std::string problem;    // set: give up (nothing is exported)
     uint32_t withheld = 0;  // set: events withheld from this principal
-    // A stream the server ends with UNAVAILABLE (a restart, or the
-    // connection closed after max_connection_age) resumes from `next`,
-    // at most kResumeAttempts times in a row without a message between.
+    // A stream that ends Resumable() (a server restart, or the connection
+    // closed after max_connection_age) resumes from `next`, at most
+    // kResumeAttempts times in a row without a message between.
     int failures = 0;
     grpc::Status finished;
     while (!complete && problem.empty()) {
@@ -1230,8 +1229,7 @@ class Cli {
           // fields, and an unknown payload kind would export as no payload.
           // (An erased case's events have no payload, and say so.)
           if (HasUnknownFields(event) ||
-              (event.payload().kind_case() ==
-                   v1::EventPayload::KIND_NOT_SET &&
+              (event.payload().kind_case() == v1::EventPayload::KIND_NOT_SET &&
                !event.payload_erased())) {
             problem = absl::StrCat(
                 "the event at position ", position,
@@ -1264,10 +1262,7 @@ class Cli {
       context.TryCancel();
       finished = reader->Finish();
       if (complete || !problem.empty()) break;
-      if (finished.error_code() != grpc::StatusCode::UNAVAILABLE ||
-          ++failures > kResumeAttempts) {
-        break;
-      }
+      if (!Resumable(finished) || ++failures > kResumeAttempts) break;
       absl::SleepFor(ResumeBackoff(failures));
     }
     if (withheld > 0) {
@@ -1325,8 +1320,19 @@ class Cli {
     return kOk;
   }
 
-  // Times in a row a subscription (tail, export) ended with UNAVAILABLE is
-  // resumed before giving up, and the wait before resume `failures`.
+  // True if a subscription (tail, export) that ended with `status` is to be
+  // resumed. UNAVAILABLE: the server stopping gracefully ("server shutting
+  // down"), killed or restarting (the connection reset or refused), or
+  // closing the connection after max_connection_age. CANCELLED: a stream
+  // caught in the server's shutdown (the transport cancels it); casectl
+  // never cancels these streams itself before reading their status.
+  static bool Resumable(const grpc::Status& status) {
+    return status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+           status.error_code() == grpc::StatusCode::CANCELLED;
+  }
+
+  // Times in a row a subscription (tail, export) is resumed before giving
+  // up, and the wait before resume `failures`.
   static constexpr int kResumeAttempts = 10;
   static absl::Duration ResumeBackoff(int failures) {
     return std::min(absl::Milliseconds(100) * (1 << std::min(failures, 6)),
