@@ -39,6 +39,16 @@ std::string WrapAad(const std::string& case_id, const std::string& key_id) {
                       std::string(1, '\0'), key_id);
 }
 
+// Associated data of a sealed derived value: binds it to its case, its place
+// and the key that sealed it. Its prefix differs from the payloads' and the
+// wrapped keys', so no sealed value opens as one of those.
+std::string ValueAad(const std::string& case_id, absl::string_view where,
+                     absl::string_view key_id) {
+  const std::string nul(1, '\0');
+  return absl::StrCat("caseledger-value-1", nul, case_id, nul, where, nul,
+                      key_id);
+}
+
 void Wipe(std::string& secret) {
   if (!secret.empty()) OPENSSL_cleanse(secret.data(), secret.size());
   secret.clear();
@@ -213,7 +223,7 @@ absl::StatusOr<std::optional<DataKey>> KeyStore::ReadKey(
 absl::StatusOr<std::optional<DataKey>> KeyStore::Find(
     const std::string& case_id) {
   {
-    absl::MutexLock lock(&mu_);
+    absl::ReaderMutexLock lock(&mu_);
     if (erasures_.contains(case_id)) return std::optional<DataKey>();
     auto found = cache_.find(case_id);
     if (found != cache_.end()) return std::optional<DataKey>(found->second);
@@ -264,6 +274,42 @@ absl::StatusOr<DataKey> KeyStore::GetOrCreate(const std::string& case_id) {
   if (!stored) dirty_ = true;
   CacheKey(case_id, key);
   return key;
+}
+
+absl::StatusOr<std::string> KeyStore::SealValue(const std::string& case_id,
+                                                absl::string_view where,
+                                                absl::string_view plaintext) {
+  ASSIGN_OR_RETURN(DataKey key, GetOrCreate(case_id));
+  ASSIGN_OR_RETURN(
+      std::string sealed,
+      internal::Seal(key.key, plaintext, ValueAad(case_id, where, key.id)));
+  Wipe(key.key);
+  return absl::StrCat(key.id, sealed);
+}
+
+absl::StatusOr<std::string> KeyStore::OpenValue(const std::string& case_id,
+                                                absl::string_view where,
+                                                absl::string_view sealed) {
+  ASSIGN_OR_RETURN(std::optional<DataKey> key, Find(case_id));
+  if (!key) {
+    if (IsErased(case_id)) {
+      return absl::NotFoundError(absl::StrCat("case ", case_id, " was erased"));
+    }
+    return absl::DataLossError(absl::StrCat("a sealed value of case ", case_id,
+                                            " has no data key to open it"));
+  }
+  absl::StatusOr<std::string> opened =
+      sealed.size() < kKeyIdBytes || sealed.substr(0, kKeyIdBytes) != key->id
+          ? absl::DataLossError("sealed under another key")
+          : internal::Open(key->key, sealed.substr(kKeyIdBytes),
+                           ValueAad(case_id, where, key->id));
+  Wipe(key->key);
+  if (!opened.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("a sealed value of case ", case_id,
+                     " does not open: altered or moved"));
+  }
+  return opened;
 }
 
 absl::Status KeyStore::SyncIfNeeded() {

@@ -21,6 +21,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "caseledger/v1/key_store.pb.h"
 
@@ -72,6 +73,26 @@ class KeyStore {
   // The case's data key; nullopt if it has none (never created, or erased:
   // see GetErasure). DATA_LOSS if its record cannot be unwrapped.
   absl::StatusOr<std::optional<DataKey>> Find(const std::string& case_id);
+
+  // Seals a value derived from the case's events (a read model of the
+  // projection store) under the case's data key, created if the case has
+  // none (as GetOrCreate: call SyncIfNeeded() before the value becomes
+  // durable). `where` names the value's place (its store key, plus a field
+  // name if a key holds several) and is bound with the case id and the key id
+  // as associated data, so a sealed value moved to another place or case
+  // does not open. Returns key id (8 bytes) || nonce || ciphertext || tag.
+  // FAILED_PRECONDITION if the case was erased.
+  absl::StatusOr<std::string> SealValue(const std::string& case_id,
+                                        absl::string_view where,
+                                        absl::string_view plaintext);
+
+  // Reverses SealValue. NOT_FOUND ("case ... was erased") once the case is
+  // erased: its key is gone and the value can never be read again. DATA_LOSS
+  // if the value was altered, moved, sealed under another key, or the case
+  // has no key. The message never contains the data.
+  absl::StatusOr<std::string> OpenValue(const std::string& case_id,
+                                        absl::string_view where,
+                                        absl::string_view sealed);
 
   // Makes every key created so far durable (one WAL sync, only if a key was
   // created since the last one).

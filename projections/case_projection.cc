@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/internal/status_macros.h"
+#include "engine/key_store.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "projections/case_folder.h"
@@ -69,6 +70,10 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   return absl::UnavailableError(absl::StrCat(what, ": projection store error"));
 }
 
+absl::string_view View(const rocksdb::Slice& slice) {
+  return absl::string_view(slice.data(), slice.size());
+}
+
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
@@ -98,6 +103,151 @@ bool ParsePlanOfState(const std::string& bytes, v1::CasePlan* plan) {
   }
   return in.ConsumedEntireMessage();
 }
+
+// The case a per-case key belongs to: "c/<case>", "f/<case>" or
+// "t/<case> 0x00 u64be(version)"; empty for any other key.
+std::string CaseOfKey(absl::string_view key) {
+  if (absl::StartsWith(key, "c/") || absl::StartsWith(key, "f/")) {
+    return std::string(key.substr(2));
+  }
+  if (absl::StartsWith(key, "t/") && key.size() >= 2 + 1 + 8) {
+    return std::string(key.substr(2, key.size() - 2 - 1 - 8));
+  }
+  return std::string();
+}
+
+// The per-case values of the store (plan state, facts, timeline entries):
+// sealed under their case's data key when the log has a key store
+// (projections/README.md, "Sealed values"), plain otherwise. Each value is
+// sealed with its store key as its place, so it opens only there. Once the
+// case is erased, Open returns NOT_FOUND ("case ... was erased").
+// Thread-safe (the key store is).
+class Sealer {
+ public:
+  explicit Sealer(engine::KeyStore* keys) : keys_(keys) {}
+  bool sealing() const { return keys_ != nullptr; }
+  engine::KeyStore* keys() const { return keys_; }
+
+  absl::StatusOr<std::string> Seal(const std::string& case_id,
+                                   absl::string_view where,
+                                   std::string plaintext) const {
+    if (keys_ == nullptr) return plaintext;
+    return keys_->SealValue(case_id, where, plaintext);
+  }
+
+  absl::StatusOr<std::string> Open(const std::string& case_id,
+                                   absl::string_view where,
+                                   absl::string_view stored) const {
+    if (keys_ == nullptr) return std::string(stored);
+    return keys_->OpenValue(case_id, where, stored);
+  }
+
+  // A case state (c/<case>). Plain: the CaseState. Sealed: u32be(n), the
+  // plan sealed (n bytes), the event facts sealed: two values, so that a
+  // plan read (on every authorization) opens only the plan, not the facts
+  // that grow with the case.
+  absl::StatusOr<std::string> SealState(const std::string& case_id,
+                                        const std::string& key,
+                                        const v1::CasePlan& plan,
+                                        const v1::CaseFacts& facts) const {
+    if (keys_ == nullptr) {
+      v1::CaseState state;
+      *state.mutable_plan() = plan;
+      *state.mutable_event_facts() = facts;
+      return state.SerializeAsString();
+    }
+    ASSIGN_OR_RETURN(std::string sealed_plan,
+                     Seal(case_id, PlanPlace(key), plan.SerializeAsString()));
+    ASSIGN_OR_RETURN(std::string sealed_facts,
+                     Seal(case_id, FactsPlace(key), facts.SerializeAsString()));
+    std::string out;
+    const uint32_t n = static_cast<uint32_t>(sealed_plan.size());
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      out.push_back(static_cast<char>((n >> shift) & 0xFF));
+    }
+    absl::StrAppend(&out, sealed_plan, sealed_facts);
+    return out;
+  }
+
+  // The plan of a stored case state. DATA_LOSS if it does not decode.
+  absl::StatusOr<v1::CasePlan> OpenPlan(const std::string& case_id,
+                                        const std::string& key,
+                                        const std::string& stored) const {
+    v1::CasePlan plan;
+    if (keys_ == nullptr) {
+      if (!ParsePlanOfState(stored, &plan)) return Undecodable();
+      return plan;
+    }
+    RETURN_IF_ERROR(OpenSealedState(case_id, key, stored, &plan, nullptr));
+    return plan;
+  }
+
+  // The whole stored case state. DATA_LOSS if it does not decode.
+  absl::StatusOr<v1::CaseState> OpenState(const std::string& case_id,
+                                          const std::string& key,
+                                          const std::string& stored) const {
+    v1::CaseState state;
+    if (keys_ == nullptr) {
+      if (!state.ParseFromString(stored)) return Undecodable();
+      return state;
+    }
+    RETURN_IF_ERROR(OpenSealedState(case_id, key, stored, state.mutable_plan(),
+                                    state.mutable_event_facts()));
+    return state;
+  }
+
+  // Opens and parses a per-case value other than a case state.
+  template <typename Message>
+  absl::Status OpenMessage(const std::string& case_id, absl::string_view key,
+                           absl::string_view stored, Message* message,
+                           absl::string_view what) const {
+    bool parsed;
+    if (keys_ == nullptr) {
+      parsed = message->ParseFromArray(stored.data(),
+                                       static_cast<int>(stored.size()));
+    } else {
+      ASSIGN_OR_RETURN(std::string bytes, Open(case_id, key, stored));
+      parsed = message->ParseFromString(bytes);
+    }
+    if (!parsed) {
+      return absl::DataLossError(absl::StrCat(what, " cannot be decoded"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static std::string PlanPlace(const std::string& key) {
+    return absl::StrCat(key, "#plan");
+  }
+  static std::string FactsPlace(const std::string& key) {
+    return absl::StrCat(key, "#event_facts");
+  }
+  static absl::Status Undecodable() {
+    return absl::DataLossError("projection case state cannot be decoded");
+  }
+  // Opens the plan of a sealed case state, and its event facts unless
+  // `facts` is nullptr.
+  absl::Status OpenSealedState(const std::string& case_id,
+                               const std::string& key, absl::string_view stored,
+                               v1::CasePlan* plan, v1::CaseFacts* facts) const {
+    if (stored.size() < 4) return Undecodable();
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) {
+      n = (n << 8) | static_cast<unsigned char>(stored[i]);
+    }
+    if (stored.size() - 4 < n) return Undecodable();
+    ASSIGN_OR_RETURN(std::string plan_bytes,
+                     Open(case_id, PlanPlace(key), stored.substr(4, n)));
+    if (!plan->ParseFromString(plan_bytes)) return Undecodable();
+    if (facts == nullptr) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::string facts_bytes,
+                     Open(case_id, FactsPlace(key), stored.substr(4 + n)));
+    if (!facts->ParseFromString(facts_bytes)) return Undecodable();
+    return absl::OkStatus();
+  }
+
+  engine::KeyStore* const keys_;  // not owned; nullptr: plain
+};
 
 }  // namespace
 
@@ -150,7 +300,10 @@ class CaseProjection::Applier {
  public:
   Applier(std::shared_ptr<Generation> generation, engine::EventLog* log,
           const CaseProjectionOptions& options)
-      : generation_(std::move(generation)), log_(log), options_(options) {}
+      : generation_(std::move(generation)),
+        log_(log),
+        options_(options),
+        sealer_(log->key_store()) {}
 
   absl::Status Load() {
     ASSIGN_OR_RETURN(std::optional<std::string> value,
@@ -170,6 +323,8 @@ class CaseProjection::Applier {
   absl::StatusOr<bool> Compatible() const {
     if (checkpoint_.position() == 0) return true;
     if (checkpoint_.projection_version() != kVersion) return false;
+    // Plain values in a store now sealed, or the reverse: rebuild.
+    if (checkpoint_.sealed() != sealer_.sealing()) return false;
     absl::StatusOr<v1::Event> event = log_->ReadEvent(checkpoint_.position());
     if (event.status().code() == absl::StatusCode::kNotFound) return false;
     RETURN_IF_ERROR(event.status());
@@ -218,10 +373,8 @@ class CaseProjection::Applier {
     ASSIGN_OR_RETURN(std::optional<std::string> value,
                      generation_->Get(StateKey(case_id)));
     if (value) {
-      v1::CaseState state;
-      if (!state.ParseFromString(*value)) {
-        return absl::DataLossError("projection case state cannot be decoded");
-      }
+      ASSIGN_OR_RETURN(v1::CaseState state,
+                       sealer_.OpenState(case_id, StateKey(case_id), *value));
       cached->folder.Restore(std::move(*state.mutable_plan()),
                              std::move(*state.mutable_event_facts()));
     }
@@ -248,10 +401,9 @@ class CaseProjection::Applier {
     std::unique_ptr<rocksdb::Iterator> it(generation_->db()->NewIterator(ro));
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       v1::TimelineEntry entry;
-      if (!entry.ParseFromArray(it->value().data(),
-                                static_cast<int>(it->value().size()))) {
-        return absl::DataLossError("timeline entry cannot be decoded");
-      }
+      RETURN_IF_ERROR(sealer_.OpenMessage(case_id, View(it->key()),
+                                          View(it->value()), &entry,
+                                          "timeline entry"));
       if (entry.event_id() == event_id) {
         return std::make_optional(
             std::make_pair(it->key().ToString(), std::move(entry)));
@@ -361,6 +513,15 @@ class CaseProjection::Applier {
   }
 
   absl::Status Commit() {
+    if (sealer_.sealing()) {
+      // A case erased while this chunk was read has no key to seal under:
+      // purge it now (its CaseErased record follows in the log).
+      std::vector<std::string> erased;
+      for (const std::string& case_id : dirty_) {
+        if (sealer_.keys()->IsErased(case_id)) erased.push_back(case_id);
+      }
+      for (const std::string& case_id : erased) Purge(case_id);
+    }
     rocksdb::WriteBatch batch;
     for (const std::string& case_id : erased_) {
       batch.Delete(StateKey(case_id));
@@ -379,19 +540,31 @@ class CaseProjection::Applier {
     }
     for (const std::string& case_id : dirty_) {
       const CaseFolder& folder = cache_.at(case_id)->folder;
-      v1::CaseState state;
-      *state.mutable_plan() = folder.plan();
-      *state.mutable_event_facts() = folder.event_facts();
-      batch.Put(StateKey(case_id), state.SerializeAsString());
-      batch.Put(FactsKey(case_id), folder.Facts().SerializeAsString());
+      const std::string state_key = StateKey(case_id);
+      ASSIGN_OR_RETURN(std::string state,
+                       sealer_.SealState(case_id, state_key, folder.plan(),
+                                         folder.event_facts()));
+      batch.Put(state_key, state);
+      const std::string facts_key = FactsKey(case_id);
+      ASSIGN_OR_RETURN(
+          std::string facts,
+          sealer_.Seal(case_id, facts_key, folder.Facts().SerializeAsString()));
+      batch.Put(facts_key, facts);
     }
     for (const auto& [key, entry] : pending_timeline_) {
-      batch.Put(key, entry.SerializeAsString());
+      ASSIGN_OR_RETURN(
+          std::string value,
+          sealer_.Seal(CaseOfKey(key), key, entry.SerializeAsString()));
+      batch.Put(key, value);
     }
     for (const auto& [id, worker] : pending_workers_) {
       batch.Put(WorkerKey(id), worker.SerializeAsString());
     }
     checkpoint_.set_projection_version(kVersion);
+    checkpoint_.set_sealed(sealer_.sealing());
+    // A key created for a case of plain events (written before the log had
+    // a key store) must be durable before anything sealed under it is.
+    if (sealer_.sealing()) RETURN_IF_ERROR(sealer_.keys()->SyncIfNeeded());
     batch.Put(kCheckpointKey, checkpoint_.SerializeAsString());
     // The store is rebuildable from the log, so its writes are not synced;
     // the WAL still keeps each chunk atomic across a crash.
@@ -421,6 +594,7 @@ class CaseProjection::Applier {
   std::shared_ptr<Generation> generation_;
   engine::EventLog* const log_;
   const CaseProjectionOptions& options_;
+  const Sealer sealer_;
   v1::ProjectionCheckpoint checkpoint_;
   absl::flat_hash_map<std::string, std::unique_ptr<CachedCase>> cache_;
   absl::flat_hash_set<std::string> dirty_;
@@ -789,11 +963,7 @@ absl::StatusOr<v1::CasePlan> CaseProjection::GetPlan(
   if (!value) {
     return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
   }
-  v1::CasePlan plan;
-  if (!ParsePlanOfState(*value, &plan)) {
-    return absl::DataLossError("projection case state cannot be decoded");
-  }
-  return plan;
+  return Sealer(log_->key_store()).OpenPlan(case_id, StateKey(case_id), *value);
 }
 
 absl::StatusOr<TimelinePage> CaseProjection::GetTimeline(
@@ -807,6 +977,7 @@ absl::StatusOr<TimelinePage> CaseProjection::GetTimeline(
     return absl::NotFoundError(
         absl::StrCat("case ", query.case_id, " not found"));
   }
+  const Sealer sealer(log_->key_store());
   const uint32_t page_size = std::clamp<uint32_t>(query.page_size, 1, 1000);
   const std::string prefix = TimelinePrefix(query.case_id);
   const std::string end = PrefixEnd(prefix);
@@ -818,10 +989,9 @@ absl::StatusOr<TimelinePage> CaseProjection::GetTimeline(
                             std::max<uint64_t>(query.from_version, 1)));
        it->Valid(); it->Next()) {
     v1::TimelineEntry entry;
-    if (!entry.ParseFromArray(it->value().data(),
-                              static_cast<int>(it->value().size()))) {
-      return absl::DataLossError("timeline entry cannot be decoded");
-    }
+    RETURN_IF_ERROR(sealer.OpenMessage(query.case_id, View(it->key()),
+                                       View(it->value()), &entry,
+                                       "timeline entry"));
     if (page.entries.size() >= page_size) {
       page.next_version = entry.stream_version();
       break;
@@ -847,9 +1017,9 @@ absl::StatusOr<v1::CaseFacts> CaseProjection::GetFacts(
     return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
   }
   v1::CaseFacts facts;
-  if (!facts.ParseFromString(*value)) {
-    return absl::DataLossError("case facts cannot be decoded");
-  }
+  RETURN_IF_ERROR(Sealer(log_->key_store())
+                      .OpenMessage(case_id, FactsKey(case_id), *value, &facts,
+                                   "case facts"));
   return facts;
 }
 
@@ -877,14 +1047,19 @@ absl::StatusOr<v1::MetricsReport> CaseProjection::GetMetrics(
   absl::Status status;
   {
     std::unique_ptr<rocksdb::Iterator> it(generation->db()->NewIterator(ro));
+    const Sealer sealer(log_->key_store());
     for (it->Seek("f/"); it->Valid() && it->key().starts_with("f/");
          it->Next()) {
       v1::CaseFacts facts;
-      if (!facts.ParseFromArray(it->value().data(),
-                                static_cast<int>(it->value().size()))) {
-        status = absl::DataLossError("case facts cannot be decoded");
-        break;
+      const absl::string_view key = View(it->key());
+      status = sealer.OpenMessage(CaseOfKey(key), key, View(it->value()),
+                                  &facts, "case facts");
+      // Erased while its CaseErased record is still on its way: not counted.
+      if (absl::IsNotFound(status)) {
+        status = absl::OkStatus();
+        continue;
       }
+      if (!status.ok()) break;
       if (facts.status() == v1::CASE_STATUS_UNSPECIFIED) continue;
       cases.push_back(std::move(facts));
     }
@@ -921,11 +1096,35 @@ CaseProjection::Dump() const {
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<rocksdb::Iterator> it(
       generation->db()->NewIterator(rocksdb::ReadOptions()));
+  const Sealer sealer(log_->key_store());
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    out.emplace_back(it->key().ToString(), it->value().ToString());
+    std::string key = it->key().ToString();
+    std::string value = it->value().ToString();
+    const std::string case_id = CaseOfKey(key);
+    if (sealer.sealing() && !case_id.empty()) {
+      if (absl::StartsWith(key, "c/")) {
+        ASSIGN_OR_RETURN(v1::CaseState state,
+                         sealer.OpenState(case_id, key, value));
+        value = state.SerializeAsString();
+      } else {
+        ASSIGN_OR_RETURN(value, sealer.Open(case_id, key, value));
+      }
+    }
+    out.emplace_back(std::move(key), std::move(value));
   }
   RETURN_IF_ERROR(FromRocks(it->status(), "dump"));
   return out;
+}
+
+absl::Status CaseProjection::Compact() {
+  std::shared_ptr<Generation> generation = Current();
+  rocksdb::DB* db = generation->db();
+  RETURN_IF_ERROR(
+      FromRocks(db->Flush(rocksdb::FlushOptions()), "compact projection"));
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocks(db->CompactRange(co, nullptr, nullptr),
+                   "compact projection");
 }
 
 }  // namespace caseledger::projections

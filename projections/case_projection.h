@@ -140,9 +140,17 @@ class CaseProjection {
   // For tests and tools: blocks until no rebuild is running.
   void WaitForRebuild() const;
 
-  // Every key/value of the current store, in key order (tests compare a
-  // rebuilt store with an incrementally built one byte for byte).
+  // Every key/value of the current store, in key order, per-case values
+  // opened (decrypted; a case state as its CaseState bytes): tests compare a
+  // rebuilt store with an incrementally built one byte for byte. Sealed bytes
+  // differ between two stores (a fresh nonce per seal); their plaintexts do
+  // not. NOT_FOUND if a value of an erased case is still stored (its
+  // CaseErased record is not applied yet).
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump() const;
+
+  // Flushes the current store and rewrites every table file (forced
+  // bottommost compaction), so deleted and superseded values leave its files.
+  absl::Status Compact();
 
   class Generation;
   class Applier;

@@ -66,6 +66,37 @@ class CaseProjectionTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(log_, engine::EventLog::Open(options));
   }
 
+  // Reopens the log with a key store (payloads and read models encrypted).
+  void OpenEncryptedLog() {
+    log_.reset();
+    engine::EventLogOptions options;
+    options.path = dir_.Sub("log");
+    options.key_store_path = dir_.Sub("keys");
+    options.master_key = std::string(32, 'k');
+    ASSERT_OK_AND_ASSIGN(log_, engine::EventLog::Open(options));
+  }
+
+  // Cases counted by the grouped metrics of a one-program caseload (0 if
+  // the query fails or finds no group).
+  static uint64_t CasesCounted(const CaseProjection& projection) {
+    MetricsQuery query;
+    query.group_by = GroupBy::kProgram;
+    query.as_of = MakeDate(2026, 6, 1);
+    absl::StatusOr<v1::MetricsReport> report = projection.GetMetrics(query);
+    EXPECT_OK(report.status());
+    if (!report.ok() || report->groups_size() != 1) return 0;
+    return report->groups(0).cases();
+  }
+
+  static engine::EraseRequest EraseOf(const std::string& case_id) {
+    engine::EraseRequest erase;
+    erase.case_id = case_id;
+    erase.reason = "client request";
+    erase.legal_basis = "GDPR art. 17";
+    erase.actor.set_user_id("dpo");
+    return erase;
+  }
+
   std::unique_ptr<CaseProjection> OpenProjection(const std::string& name,
                                                  size_t chunk = 1000) {
     CaseProjectionOptions options;
@@ -379,12 +410,7 @@ TEST_F(CaseProjectionTest, MetricsAreStampedAndSmallGroupsSuppressed) {
 }
 
 TEST_F(CaseProjectionTest, ErasurePurgesTheCaseAndARebuildMatches) {
-  log_.reset();
-  engine::EventLogOptions options;
-  options.path = dir_.Sub("log");
-  options.key_store_path = dir_.Sub("keys");
-  options.master_key = std::string(32, 'k');
-  ASSERT_OK_AND_ASSIGN(log_, engine::EventLog::Open(options));
+  ASSERT_NO_FATAL_FAILURE(OpenEncryptedLog());
   for (int c = 0; c < 6; ++c) {
     Append("m" + std::to_string(c),
            {Opened("big-program", "cm"),
@@ -394,22 +420,17 @@ TEST_F(CaseProjectionTest, ErasurePurgesTheCaseAndARebuildMatches) {
   projection->Start();
   ASSERT_TRUE(projection->WaitForPosition(log_->LastPosition(),
                                           absl::InfiniteFuture()));
-  MetricsQuery query;
-  query.group_by = GroupBy::kProgram;
-  query.as_of = MakeDate(2026, 6, 1);
-  ASSERT_OK_AND_ASSIGN(v1::MetricsReport before, projection->GetMetrics(query));
-  ASSERT_EQ(before.groups_size(), 1);
-  EXPECT_EQ(before.groups(0).cases(), 6u);
-  // The read models are decrypted (README, "Erasure", limits).
-  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "ZORILLA-330"),
-              ::testing::Not(::testing::IsEmpty()));
+  EXPECT_EQ(CasesCounted(*projection), 6u);
+  // The read models are sealed under each case's key: readable through the
+  // projection, in no file of its store.
+  ASSERT_OK_AND_ASSIGN(v1::CasePlan plan, projection->GetPlan("m0"));
+  ASSERT_EQ(plan.goals_size(), 1);
+  EXPECT_EQ(plan.goals(0).statement(), "ZORILLA-330");
+  ASSERT_OK(projection->Compact());
+  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "ZORILLA-33"),
+              ::testing::IsEmpty());
 
-  engine::EraseRequest erase;
-  erase.case_id = "m0";
-  erase.reason = "client request";
-  erase.legal_basis = "GDPR art. 17";
-  erase.actor.set_user_id("dpo");
-  ASSERT_OK_AND_ASSIGN(engine::EraseResult erased, log_->Erase(erase));
+  ASSERT_OK_AND_ASSIGN(engine::EraseResult erased, log_->Erase(EraseOf("m0")));
   ASSERT_TRUE(projection->WaitForPosition(erased.erasure_position,
                                           absl::InfiniteFuture()));
 
@@ -420,8 +441,7 @@ TEST_F(CaseProjectionTest, ErasurePurgesTheCaseAndARebuildMatches) {
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(projection->GetFacts("m0"),
               StatusIs(absl::StatusCode::kNotFound));
-  ASSERT_OK_AND_ASSIGN(v1::MetricsReport after, projection->GetMetrics(query));
-  EXPECT_EQ(after.groups(0).cases(), 5u);
+  EXPECT_EQ(CasesCounted(*projection), 5u);
   EXPECT_OK(projection->GetPlan("m1").status());
   EXPECT_EQ(projection->Status()[0].skipped_unknown, 0u);
 
@@ -430,10 +450,10 @@ TEST_F(CaseProjectionTest, ErasurePurgesTheCaseAndARebuildMatches) {
     EXPECT_FALSE(absl::StrContains(key, "/m0")) << key;
   }
   // The purge compacted the store: the erased case's text left its files.
-  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "ZORILLA-330"),
+  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "ZORILLA-33"),
               ::testing::IsEmpty());
-  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "ZORILLA-331"),
-              ::testing::Not(::testing::IsEmpty()));
+  ASSERT_OK_AND_ASSIGN(plan, projection->GetPlan("m1"));
+  EXPECT_EQ(plan.goals(0).statement(), "ZORILLA-331");
   ASSERT_OK(projection->StartRebuild());
   projection->WaitForRebuild();
   ASSERT_OK_AND_ASSIGN(auto rebuilt, projection->Dump());
@@ -443,6 +463,63 @@ TEST_F(CaseProjectionTest, ErasurePurgesTheCaseAndARebuildMatches) {
     ASSERT_EQ(incremental[i].second, rebuilt[i].second)
         << "value differs at key " << incremental[i].first;
   }
+}
+
+TEST_F(CaseProjectionTest, AnErasedKeyLeavesTheValuesUnreadableAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(OpenEncryptedLog());
+  for (int c = 0; c < 6; ++c) {
+    Append("m" + std::to_string(c),
+           {Opened("big-program", "cm"), MakeGoalSetEvent("g1", "Goal")});
+  }
+  auto projection = OpenProjection("p");
+  ASSERT_OK(projection->CatchUp());
+  TimelineQuery timeline;
+  timeline.case_id = "m0";
+  ASSERT_OK_AND_ASSIGN(TimelinePage page, projection->GetTimeline(timeline));
+  EXPECT_EQ(page.entries.size(), 2u);
+
+  // The key is destroyed; the projection has not applied the CaseErased
+  // record yet, so the case's sealed values are still stored.
+  ASSERT_OK(log_->Erase(EraseOf("m0")).status());
+  ASSERT_LT(projection->Position(), log_->LastPosition());
+  EXPECT_THAT(projection->GetPlan("m0"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("erased")));
+  EXPECT_THAT(projection->GetTimeline(timeline),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("erased")));
+  EXPECT_THAT(projection->GetFacts("m0"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("erased")));
+  EXPECT_EQ(CasesCounted(*projection), 5u);
+  EXPECT_OK(projection->GetPlan("m1").status());
+
+  ASSERT_OK(projection->CatchUp());
+  ASSERT_OK_AND_ASSIGN(auto dump, projection->Dump());
+  for (const auto& [key, value] : dump) {
+    EXPECT_FALSE(absl::StrContains(key, "/m0")) << key;
+  }
+}
+
+TEST_F(CaseProjectionTest, APlainStoreIsRebuiltSealedWhenTheLogGetsKeys) {
+  Append("c1", {Opened("housing-first", "cm-anna"),
+                MakeGoalSetEvent("g1", "DUGONG-7120")});
+  {
+    auto projection = OpenProjection("p");
+    ASSERT_OK(projection->CatchUp());
+    ASSERT_OK(projection->Compact());
+  }
+  // Without a key store the read models are stored plain.
+  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "DUGONG-7120"),
+              ::testing::Not(::testing::IsEmpty()));
+
+  log_.reset();
+  ASSERT_NO_FATAL_FAILURE(OpenEncryptedLog());
+  auto projection = OpenProjection("p");
+  ASSERT_OK(projection->CatchUp());
+  ASSERT_OK_AND_ASSIGN(v1::CasePlan plan, projection->GetPlan("c1"));
+  EXPECT_EQ(plan.goals(0).statement(), "DUGONG-7120");
+  ASSERT_OK(projection->Compact());
+  // The plain generation was replaced and deleted.
+  EXPECT_THAT(testing::FilesContaining(dir_.Sub("p"), "DUGONG-7120"),
+              ::testing::IsEmpty());
 }
 
 }  // namespace

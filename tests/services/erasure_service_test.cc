@@ -159,7 +159,16 @@ TEST_F(ErasureServiceTest, EraseCaseShredsTheCaseEverywhere) {
   const uint64_t position = AppendTwoCases();
   v1::GetPlanResponse plan;
   ASSERT_TRUE(GetPlan("case-erase", position, &plan).ok());
-  EXPECT_EQ(plan.plan().goals_size(), 1);
+  ASSERT_EQ(plan.plan().goals_size(), 1);
+  EXPECT_EQ(plan.plan().goals(0).statement(), kMarker);
+
+  // Before erasure, the marker is served, yet with the log, the key store
+  // and the projection store flushed and compacted, no file of the data
+  // directory holds it in plain: payloads and read models are encrypted.
+  ASSERT_OK(server_->log()->Compact());
+  ASSERT_OK(server_->projection()->Compact());
+  EXPECT_THAT(FilesContaining(data_dir(), kMarker), IsEmpty());
+  EXPECT_THAT(FilesContaining(data_dir(), kKept), IsEmpty());
 
   v1::EraseCaseResponse erased;
   grpc::Status status = Erase("case-erase", &erased);
@@ -203,6 +212,7 @@ TEST_F(ErasureServiceTest, EraseCaseShredsTheCaseEverywhere) {
 
   // No file of the data directory holds the marker.
   ASSERT_OK(server_->log()->Compact());
+  ASSERT_OK(server_->projection()->Compact());
   EXPECT_THAT(FilesContaining(data_dir(), kMarker), IsEmpty());
 
   // Appends are refused; a repeated erasure is reported as such.
