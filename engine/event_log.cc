@@ -210,8 +210,13 @@ struct PendingAppend {
   // When encrypted: the data key's id and each event's sealed payload.
   std::string key_id;
   std::vector<std::string> sealed;
-  // The engine's own CaseErased record (allowed to an erased case).
+  // The engine's own CaseErased record (allowed to an erased case), or one
+  // carried over by an import.
   bool erasure = false;
+  // Set for an event of a case erased in the ledger it was imported from:
+  // its event type. It has no payload and is stored as such
+  // (PAYLOAD_ENCODING_ERASED), also into an erased case.
+  std::string erased_type;
   AppendCallback done;  // empty for a synchronous caller
   size_t bytes = 0;     // serialized size of the events
   bool finished = false;
@@ -368,14 +373,24 @@ class EventLog::Impl {
   // own erasure record is not validated (clients may not send one) and is
   // stored in plain, so it outlives the key.
   absl::Status Normalise(AppendRequest request, PendingAppend& pending) const {
-    if (!pending.erasure) {
+    if (!pending.erased_type.empty()) {
+      // An envelope without its payload (imported; one event).
+      if (!IsValidCaseId(request.case_id) || request.events.size() != 1) {
+        return absl::InvalidArgumentError("case_id: malformed");
+      }
+      RETURN_IF_ERROR(ValidateEnvelope(request.events[0], "events[0]"));
+      if (request.events[0].has_payload()) {
+        return absl::InvalidArgumentError(
+            "events[0].payload: an erased event has none");
+      }
+    } else if (!pending.erasure) {
       ValidationLimits limits;
       limits.max_event_bytes = options_.max_event_bytes;
       limits.max_events_per_append = options_.max_events_per_append;
       RETURN_IF_ERROR(ValidateAppendRequest(request, limits));
     }
     std::optional<DataKey> key;
-    if (keys_ != nullptr && !pending.erasure) {
+    if (keys_ != nullptr && !pending.erasure && pending.erased_type.empty()) {
       ASSIGN_OR_RETURN(key, keys_->GetOrCreate(request.case_id));
       pending.key_id = key->id;
       pending.sealed.reserve(request.events.size());
@@ -473,6 +488,7 @@ class EventLog::Impl {
     const absl::Time latest = options_.clock->Now();
     ImportBatch batch;
     batch.parts.resize(n);
+    std::vector<v1::ErasureLedgerEntry> erasures;
     PendingAppend leader;
     leader.import = &batch;
     for (size_t i = 0; i < n; ++i) {
@@ -489,9 +505,27 @@ class EventLog::Impl {
           FromProto(ts) > latest) {
         return field("recorded_at", "out of range (or in the future)");
       }
-      if (!env.event_type().empty() &&
-          env.event_type() != EventTypeOf(in.payload())) {
+      const bool erased_event = in.payload_erased();
+      const bool erasure_record = in.payload().has_case_erased();
+      if (erased_event) {
+        // Erased in the source ledger: the envelope alone is carried over.
+        if (!IsKnownEventType(env.event_type()) ||
+            env.event_type() == kCaseErasedType) {
+          return field("event_type",
+                       "required for an erased event (a known type)");
+        }
+      } else if (!env.event_type().empty() &&
+                 env.event_type() != EventTypeOf(in.payload())) {
         return field("event_type", "does not match the payload");
+      }
+      if (erasure_record) {
+        RETURN_IF_ERROR(CheckImportedErasure(in, i));
+        v1::ErasureLedgerEntry& entry = erasures.emplace_back();
+        entry.set_case_id(env.case_id());
+        entry.set_erased_by(env.actor().user_id());
+        entry.set_reason(in.payload().case_erased().reason());
+        entry.set_legal_basis(in.payload().case_erased().legal_basis());
+        *entry.mutable_erased_at() = in.payload().case_erased().erased_at();
       }
       ImportPart& part = batch.parts[i];
       part.version = env.stream_version();
@@ -502,7 +536,7 @@ class EventLog::Impl {
       append.expected = ExpectedVersion::Exact(part.version - 1);
       v1::Event& event = append.events.emplace_back();
       *event.mutable_envelope() = env;
-      *event.mutable_payload() = in.payload();
+      if (!erased_event) *event.mutable_payload() = in.payload();
       // The fields this log assigns itself.
       v1::EventEnvelope* e = event.mutable_envelope();
       e->clear_stream_version();
@@ -511,21 +545,77 @@ class EventLog::Impl {
       e->clear_recorded_at();
       e->clear_prev_hash();
       part.append = std::make_unique<PendingAppend>();
+      if (erased_event) part.append->erased_type = env.event_type();
+      part.append->erasure = erasure_record;
       RETURN_IF_ERROR(
           AtImportIndex(Normalise(std::move(append), *part.append), i));
       leader.bytes += part.append->bytes;
     }
-    absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(Refusal(leader.bytes));
-    writers_.push_back(&leader);
-    pending_bytes_ += leader.bytes;
-    while (!leader.finished && writers_.front() != &leader) {
-      leader.cv.Wait(&mu_);
+    // An imported erasure is recorded in this log's erasure ledger (its key
+    // destroyed, if it had one) before its record is stored, as Erase() does:
+    // if the import then fails, the case is erased all the same and the next
+    // Open re-appends a record.
+    bool shredded = false;
+    if (!erasures.empty()) {
+      absl::MutexLock erase_lock(&erase_mu_);
+      for (v1::ErasureLedgerEntry& entry : erasures) {
+        ASSIGN_OR_RETURN(auto erased, keys_->Erase(std::move(entry)));
+        shredded = shredded || !erased.second;
+      }
     }
-    if (!leader.finished) LeadGroup();
+    {
+      absl::MutexLock lock(&mu_);
+      RETURN_IF_ERROR(Refusal(leader.bytes));
+      writers_.push_back(&leader);
+      pending_bytes_ += leader.bytes;
+      while (!leader.finished && writers_.front() != &leader) {
+        leader.cv.Wait(&mu_);
+      }
+      if (!leader.finished) LeadGroup();
+    }
     RETURN_IF_ERROR(leader.result.status());
     batch.result.last_position = leader.result->last_position;
+    // A destroyed key's bytes leave the disk.
+    if (shredded) RETURN_IF_ERROR(keys_->Compact());
     return batch.result;
+  }
+
+  // Checks a CaseErased record carried over by an import (events[i]): this
+  // log must be able to erase (a key store), and the record must say who,
+  // when and why.
+  absl::Status CheckImportedErasure(const v1::Event& in, size_t i) const {
+    const std::string f = absl::StrCat("events[", i, "]");
+    if (keys_ == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          f, ": a CaseErased record needs a log with a key store"));
+    }
+    const v1::CaseErased& erased = in.payload().case_erased();
+    for (const auto& [value, name] :
+         {std::pair<const std::string&, const char*>(erased.reason(), "reason"),
+          std::pair<const std::string&, const char*>(erased.legal_basis(),
+                                                     "legal_basis")}) {
+      if (value.empty() || value.size() > kMaxErasureText) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(f, ".payload.case_erased.", name,
+                         ": required, at "
+                         "most ",
+                         kMaxErasureText, " bytes"));
+      }
+    }
+    if (!erased.has_erased_at()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(f, ".payload.case_erased.erased_at: required"));
+    }
+    v1::Event envelope_only;
+    *envelope_only.mutable_envelope() = in.envelope();
+    v1::EventEnvelope* e = envelope_only.mutable_envelope();
+    e->clear_stream_version();
+    e->clear_global_position();
+    e->clear_event_type();
+    e->clear_recorded_at();
+    e->clear_prev_hash();
+    if (e->actor().role().empty()) e->mutable_actor()->set_role("-");
+    return ValidateEnvelope(envelope_only, f);
   }
 
   absl::StatusOr<v1::Event> ReadEvent(uint64_t position) const {
@@ -565,9 +655,10 @@ class EventLog::Impl {
                                               position, " cannot be decoded"));
     };
     // Every event of an erased case but its erasure record reads as erased,
-    // whatever its encoding.
-    if (keys_ != nullptr && env.event_type() != kCaseErasedType &&
-        keys_->IsErased(env.case_id())) {
+    // whatever its encoding; so does one imported erased.
+    if (stored.payload_encoding() == v1::PAYLOAD_ENCODING_ERASED ||
+        (keys_ != nullptr && env.event_type() != kCaseErasedType &&
+         keys_->IsErased(env.case_id()))) {
       event.set_payload_erased(true);
       return absl::OkStatus();
     }
@@ -1270,6 +1361,16 @@ class EventLog::Impl {
     return value;
   }
 
+  // True if the event id found as `stored` is the case's event at its
+  // version: an event imported again erased (its content can no longer be
+  // compared) is the one already stored when its id, case and version match.
+  bool StoredAt(const std::string& case_id, const EventIdValue& stored) const {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), case_index_cf_,
+                                 CaseIndexKey(case_id, stored.version), &value);
+    return s.ok() && value.size() == 8 && DecodeU64(value) == stored.position;
+  }
+
   // Looks up an event id in the group, then on disk.
   absl::StatusOr<std::optional<EventIdValue>> LookupEventId(
       const std::string& event_id, const StagedGroup& group) const {
@@ -1301,7 +1402,9 @@ class EventLog::Impl {
       ASSIGN_OR_RETURN(std::optional<EventIdValue> stored,
                        LookupEventId(id, group));
       if (!stored) continue;
-      if (stored->digest != pending.digests[i]) {
+      if (stored->digest != pending.digests[i] &&
+          !(n == 1 && !pending.erased_type.empty() &&
+            StoredAt(request.case_id, *stored))) {
         return absl::AlreadyExistsError(
             absl::StrCat("events[", i, "].envelope.event_id: ", id,
                          " is already stored with different content"));
@@ -1330,7 +1433,7 @@ class EventLog::Impl {
           "append");
     }
     // Nothing but its erasure record lands after a case's erasure.
-    if (keys_ != nullptr && !pending.erasure &&
+    if (keys_ != nullptr && !pending.erasure && pending.erased_type.empty() &&
         keys_->IsErased(request.case_id)) {
       return absl::FailedPreconditionError(
           absl::StrCat("case ", request.case_id, " was erased"));
@@ -1350,10 +1453,14 @@ class EventLog::Impl {
       *env = event.envelope();
       env->set_stream_version(head.version + 1);
       env->set_global_position(position + 1);
-      env->set_event_type(EventTypeOf(event.payload()));
+      env->set_event_type(pending.erased_type.empty()
+                              ? EventTypeOf(event.payload())
+                              : pending.erased_type);
       *env->mutable_recorded_at() = recorded;
       env->set_prev_hash(head.last_hash);
-      if (pending.sealed.empty()) {
+      if (!pending.erased_type.empty()) {
+        stored.set_payload_encoding(v1::PAYLOAD_ENCODING_ERASED);
+      } else if (pending.sealed.empty()) {
         stored.set_payload_encoding(v1::PAYLOAD_ENCODING_PLAIN);
         stored.set_payload(event.payload().SerializeAsString());
       } else {
@@ -1644,9 +1751,9 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
     return checked;
   }
 
-  auto impl = std::make_unique<Impl>(options, std::move(storage_errors),
-                                     std::move(db), std::move(handles),
-                                     std::move(keys));
+  auto impl =
+      std::make_unique<Impl>(options, std::move(storage_errors), std::move(db),
+                             std::move(handles), std::move(keys));
   RETURN_IF_ERROR(impl->Start());
   RETURN_IF_ERROR(impl->ReapplyErasures());
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));

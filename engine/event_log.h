@@ -244,6 +244,18 @@ class EventLog {
   //    position (the same one, importing a whole export into an empty log).
   // recorded_at later than the clock's now is INVALID_ARGUMENT (it would
   // become the log's floor and pin later appends in the future).
+  // An erased case carries over erased:
+  //  - an event with payload_erased (no payload; envelope.event_type, a
+  //    known type, required) is stored as an envelope without payload and
+  //    reads with payload_erased; where its id is already stored at the same
+  //    case and version (a copy taken before the erasure) it is present;
+  //  - a CaseErased record is validated (reason, legal basis, erased_at, who)
+  //    and recorded in this log's erasure ledger before it is stored, which
+  //    destroys the case's key here if it has one (then the key store is
+  //    compacted): from then on the case reads as erased and refuses
+  //    appends, as after Erase(). FAILED_PRECONDITION without a key store.
+  //    If the import then fails, the case stays erased and the next Open
+  //    re-appends a record, as after an interrupted Erase().
   // Errors name the event: "events[3].envelope.stream_version: ...". At most
   // options.max_group_events events per call. Other errors as for Append.
   absl::StatusOr<ImportResult> Import(const ImportRequest& request);

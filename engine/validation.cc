@@ -463,6 +463,70 @@ bool IsKnownEventType(absl::string_view type) {
   return kTypes->contains(type);
 }
 
+absl::Status ValidateEnvelope(const v1::Event& event, absl::string_view field) {
+  const std::string f(field);
+  const v1::EventEnvelope& env = event.envelope();
+  if (!IsValidEventId(env.event_id())) {
+    return Invalid(f + ".envelope.event_id",
+                   "must be a UUID in lower-case RFC 4122 text form");
+  }
+  if (env.stream_version() != 0) {
+    return Invalid(f + ".envelope.stream_version", "assigned by the server");
+  }
+  if (env.global_position() != 0) {
+    return Invalid(f + ".envelope.global_position", "assigned by the server");
+  }
+  if (!env.event_type().empty()) {
+    return Invalid(f + ".envelope.event_type",
+                   "assigned by the server from the payload");
+  }
+  if (env.has_recorded_at()) {
+    return Invalid(f + ".envelope.recorded_at", "assigned by the server");
+  }
+  if (!env.prev_hash().empty() || !event.hash().empty()) {
+    return Invalid(f + ".envelope.prev_hash", "assigned by the server");
+  }
+  if (env.schema_version() > 1) {
+    return Invalid(f + ".envelope.schema_version",
+                   "newer than this server supports (1)");
+  }
+  if (!env.has_occurred_at()) {
+    return Invalid(f + ".envelope.occurred_at", "required");
+  }
+  if (auto s = CheckTimestamp(env.occurred_at(), f + ".envelope.occurred_at");
+      !s.ok()) {
+    return s;
+  }
+  if (env.actor().user_id().empty()) {
+    return Invalid(f + ".envelope.actor.user_id", "required");
+  }
+  if (env.actor().role().empty()) {
+    return Invalid(f + ".envelope.actor.role", "required");
+  }
+  if (env.actor().user_id().size() > kMaxShortString ||
+      env.actor().role().size() > kMaxShortString ||
+      env.actor().organization().size() > kMaxShortString) {
+    return Invalid(f + ".envelope.actor", "field longer than 256");
+  }
+  if (!env.causation_id().empty() && !IsValidEventId(env.causation_id())) {
+    return Invalid(f + ".envelope.causation_id", "must be an event id");
+  }
+  if (env.correlation_id().size() > kMaxShortString) {
+    return Invalid(f + ".envelope.correlation_id", "longer than 256");
+  }
+  if (env.source().size() > kMaxShortString) {
+    return Invalid(f + ".envelope.source", "longer than 256");
+  }
+  for (int l = 0; l < env.sensitivity_size(); ++l) {
+    if (env.sensitivity(l) == v1::SENSITIVITY_LABEL_UNSPECIFIED ||
+        !v1::SensitivityLabel_IsValid(env.sensitivity(l))) {
+      return Invalid(absl::StrCat(f, ".envelope.sensitivity[", l, "]"),
+                     "unknown label");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateAppendRequest(const AppendRequest& request,
                                    const ValidationLimits& limits) {
   if (!IsValidCaseId(request.case_id)) {
@@ -481,69 +545,12 @@ absl::Status ValidateAppendRequest(const AppendRequest& request,
     const v1::Event& event = request.events[i];
     const std::string f = absl::StrCat("events[", i, "]");
     const v1::EventEnvelope& env = event.envelope();
-    if (!IsValidEventId(env.event_id())) {
-      return Invalid(f + ".envelope.event_id",
-                     "must be a UUID in lower-case RFC 4122 text form");
-    }
+    if (auto s = ValidateEnvelope(event, f); !s.ok()) return s;
     if (!ids.insert(env.event_id()).second) {
       return Invalid(f + ".envelope.event_id", "repeated within the append");
     }
     if (!env.case_id().empty() && env.case_id() != request.case_id) {
       return Invalid(f + ".envelope.case_id", "differs from the append's case");
-    }
-    if (env.stream_version() != 0) {
-      return Invalid(f + ".envelope.stream_version", "assigned by the server");
-    }
-    if (env.global_position() != 0) {
-      return Invalid(f + ".envelope.global_position", "assigned by the server");
-    }
-    if (!env.event_type().empty()) {
-      return Invalid(f + ".envelope.event_type",
-                     "assigned by the server from the payload");
-    }
-    if (env.has_recorded_at()) {
-      return Invalid(f + ".envelope.recorded_at", "assigned by the server");
-    }
-    if (!env.prev_hash().empty() || !event.hash().empty()) {
-      return Invalid(f + ".envelope.prev_hash", "assigned by the server");
-    }
-    if (env.schema_version() > 1) {
-      return Invalid(f + ".envelope.schema_version",
-                     "newer than this server supports (1)");
-    }
-    if (!env.has_occurred_at()) {
-      return Invalid(f + ".envelope.occurred_at", "required");
-    }
-    if (auto s = CheckTimestamp(env.occurred_at(), f + ".envelope.occurred_at");
-        !s.ok()) {
-      return s;
-    }
-    if (env.actor().user_id().empty()) {
-      return Invalid(f + ".envelope.actor.user_id", "required");
-    }
-    if (env.actor().role().empty()) {
-      return Invalid(f + ".envelope.actor.role", "required");
-    }
-    if (env.actor().user_id().size() > kMaxShortString ||
-        env.actor().role().size() > kMaxShortString ||
-        env.actor().organization().size() > kMaxShortString) {
-      return Invalid(f + ".envelope.actor", "field longer than 256");
-    }
-    if (!env.causation_id().empty() && !IsValidEventId(env.causation_id())) {
-      return Invalid(f + ".envelope.causation_id", "must be an event id");
-    }
-    if (env.correlation_id().size() > kMaxShortString) {
-      return Invalid(f + ".envelope.correlation_id", "longer than 256");
-    }
-    if (env.source().size() > kMaxShortString) {
-      return Invalid(f + ".envelope.source", "longer than 256");
-    }
-    for (int l = 0; l < env.sensitivity_size(); ++l) {
-      if (env.sensitivity(l) == v1::SENSITIVITY_LABEL_UNSPECIFIED ||
-          !v1::SensitivityLabel_IsValid(env.sensitivity(l))) {
-        return Invalid(absl::StrCat(f, ".envelope.sensitivity[", l, "]"),
-                       "unknown label");
-      }
     }
     if (auto s = ValidatePayload(event.payload(), f + ".payload"); !s.ok()) {
       return s;

@@ -27,6 +27,11 @@ struct ValidationLimits {
 absl::Status ValidateAppendRequest(const AppendRequest& request,
                                    const ValidationLimits& limits);
 
+// Checks one client event's envelope (client fields present and
+// well-formed, server fields empty); `field` is the event's path
+// ("events[2]"), used in messages.
+absl::Status ValidateEnvelope(const v1::Event& event, absl::string_view field);
+
 // Checks one payload; `field` is the path used in messages.
 absl::Status ValidatePayload(const v1::EventPayload& payload,
                              absl::string_view field);

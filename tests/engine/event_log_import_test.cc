@@ -71,6 +71,18 @@ class EventLogImportTest : public ::testing::Test {
     return all;
   }
 
+  // A log with a key store: payloads encrypted, erasure possible.
+  std::unique_ptr<EventLog> OpenEncryptedLog(const std::string& name) {
+    EventLogOptions options;
+    options.path = dir_.Sub(name);
+    options.key_store_path = dir_.Sub(name + "-keys");
+    options.master_key = std::string(32, 'm');
+    options.clock = &clock_;
+    absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(options);
+    EXPECT_OK(log.status());
+    return log.ok() ? std::move(log).value() : nullptr;
+  }
+
   // Two cases, interleaved in the global log, at distinct recorded times.
   void FillSource() {
     AppendTo(*source_, "c1", {MakeGoalSetEvent("g1", "Get my own flat")});
@@ -295,6 +307,100 @@ TEST_F(EventLogImportTest, AppendsQueuedAroundImportsAreWrittenIfAcknowledged) {
   EXPECT_EQ(target_->LastPosition(), 4u * kPerWave + exported.size());
   ASSERT_OK_AND_ASSIGN(VerifyReport report, target_->VerifyAll());
   EXPECT_TRUE(report.ok) << report.problem;
+}
+
+TEST_F(EventLogImportTest, AnErasedCaseIsCarriedOverErased) {
+  std::unique_ptr<EventLog> source = OpenEncryptedLog("esource");
+  std::unique_ptr<EventLog> copy = OpenEncryptedLog("ecopy");
+  AppendTo(*source, "c1", {MakeGoalSetEvent("g1", "Get my own flat")});
+  AppendTo(*source, "c2", {MakeNoteEvent()});
+  AppendTo(*source, "c1", {MakeNoteEvent()});
+  // A copy taken before the erasure holds c1 with its payloads.
+  ASSERT_OK(copy->Import(Request(Export(*source))).status());
+
+  EraseRequest erase;
+  erase.case_id = "c1";
+  erase.reason = "client request";
+  erase.legal_basis = "GDPR art. 17";
+  erase.actor.set_user_id("dpo");
+  ASSERT_OK(source->Erase(erase).status());
+  const std::vector<v1::Event> exported = Export(*source);
+  ASSERT_EQ(exported.size(), 4u);
+  EXPECT_TRUE(exported[0].payload_erased());
+  EXPECT_FALSE(exported[0].has_payload());
+  EXPECT_EQ(exported[0].envelope().event_type(), "GoalSet");
+  EXPECT_FALSE(exported[1].payload_erased());
+  ASSERT_TRUE(exported[3].payload().has_case_erased());
+
+  // Into an empty log, in two requests (the erased events, then the
+  // erasure record): everything kept; exporting it gives the same events.
+  std::unique_ptr<EventLog> fresh = OpenEncryptedLog("efresh");
+  ASSERT_OK_AND_ASSIGN(
+      ImportResult first,
+      fresh->Import(Request({exported.begin(), exported.begin() + 3})));
+  EXPECT_EQ(first.imported, 3u);
+  ASSERT_OK_AND_ASSIGN(
+      ImportResult second,
+      fresh->Import(Request({exported.begin() + 3, exported.end()})));
+  EXPECT_EQ(second.imported, 1u);
+  EXPECT_EQ(second.positions_kept, 1u);
+  const std::vector<v1::Event> again = Export(*fresh);
+  ASSERT_EQ(again.size(), exported.size());
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i].SerializeAsString(), exported[i].SerializeAsString())
+        << "event " << i;
+  }
+  ASSERT_OK_AND_ASSIGN(ImportResult rerun, fresh->Import(Request(exported)));
+  EXPECT_EQ(rerun.imported, 0u);
+  EXPECT_EQ(rerun.already_present, 4u);
+
+  // Into the copy taken before: the events present with payloads match by
+  // id, case and version; the record erases the case there too.
+  ASSERT_OK_AND_ASSIGN(ImportResult onto, copy->Import(Request(exported)));
+  EXPECT_EQ(onto.imported, 1u);
+  EXPECT_EQ(onto.already_present, 3u);
+
+  for (EventLog* log : {fresh.get(), copy.get()}) {
+    std::optional<v1::ErasureLedgerEntry> entry = log->GetErasure("c1");
+    ASSERT_TRUE(entry.has_value());
+    EXPECT_EQ(entry->reason(), "client request");
+    EXPECT_EQ(entry->erased_by(), "dpo");
+    ReadCaseRequest read;
+    read.case_id = "c1";
+    ASSERT_OK_AND_ASSIGN(ReadPage page, log->ReadCase(read));
+    ASSERT_EQ(page.events.size(), 3u);
+    EXPECT_TRUE(page.events[0].payload_erased());
+    EXPECT_FALSE(page.events[0].has_payload());
+    EXPECT_TRUE(page.events[1].payload_erased());
+    EXPECT_TRUE(page.events[2].payload().has_case_erased());
+    AppendRequest more;
+    more.case_id = "c1";
+    more.events = {MakeNoteEvent()};
+    EXPECT_THAT(
+        log->Append(more),
+        StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("erased")));
+    read.case_id = "c2";
+    ASSERT_OK_AND_ASSIGN(page, log->ReadCase(read));
+    ASSERT_EQ(page.events.size(), 1u);
+    EXPECT_TRUE(page.events[0].payload().has_note_recorded());
+    ASSERT_OK_AND_ASSIGN(VerifyReport report, log->VerifyAll());
+    EXPECT_TRUE(report.ok) << report.problem;
+  }
+  ASSERT_OK(copy->Compact());
+  EXPECT_THAT(testing::FilesContaining(dir_.Sub("ecopy"), "Get my own flat"),
+              ::testing::IsEmpty());
+
+  // A log without a key store cannot take an erasure.
+  EXPECT_THAT(
+      target_->Import(Request(exported)),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("key store")));
+  // An erased event must name its type.
+  std::vector<v1::Event> untyped = {exported[0]};
+  untyped[0].mutable_envelope()->clear_event_type();
+  std::unique_ptr<EventLog> other = OpenEncryptedLog("eother");
+  EXPECT_THAT(
+      other->Import(Request(untyped)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("event_type")));
 }
 
 }  // namespace

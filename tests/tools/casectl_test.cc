@@ -139,6 +139,38 @@ class CasectlTest : public ::testing::Test {
     return server.ok() ? std::move(server).value() : nullptr;
   }
 
+  // Imports the export `file` (whose text is `text`) into the empty ledger
+  // on `port`, `batch` events per request, and checks the round trip: every
+  // event imported at its own position, the ledger exports the same lines,
+  // and importing again adds nothing.
+  void ExpectRoundTrip(int port, const std::string& file,
+                       const std::string& text, int batch) {
+    const size_t events = Lines(text).size();
+    CliRun imported = CasectlAt(
+        port, absl::StrCat("--json import ", file, " --batch=", batch));
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    v1::ImportEventsResponse result;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(imported.out, &result).ok())
+        << imported.out;
+    EXPECT_EQ(result.imported(), events);
+    EXPECT_EQ(result.positions_kept(), events);
+    EXPECT_EQ(result.commit_position(), events);
+
+    const std::string again = dir_.Sub("again.jsonl");
+    ASSERT_EQ(CasectlAt(port, absl::StrCat("export --out=", again)).exit_code,
+              0);
+    EXPECT_TRUE(ReadFile(again) == text)
+        << "the second export differs from the first";
+
+    CliRun rerun = CasectlAt(port, absl::StrCat("--json import ", file));
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(rerun.out, &result).ok());
+    EXPECT_EQ(result.imported(), 0u);
+    EXPECT_EQ(result.already_present(), events);
+  }
+
   TempDir dir_;
   std::unique_ptr<services::LedgerServer> server_;
 };
@@ -243,29 +275,7 @@ TEST_F(CasectlTest, ExportImportIntoAnEmptyLedgerExportsIdenticalLines) {
   std::unique_ptr<services::LedgerServer> second = StartSecondServer();
   ASSERT_NE(second, nullptr);
   const int b = second->port();
-  CliRun imported =
-      CasectlAt(b, absl::StrCat("--json import ", first, " --batch=50"));
-  ASSERT_EQ(imported.exit_code, 0) << imported.err;
-  v1::ImportEventsResponse result;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(imported.out, &result).ok())
-      << imported.out;
-  EXPECT_EQ(result.imported(), lines.size());
-  EXPECT_EQ(result.positions_kept(), lines.size());
-  EXPECT_EQ(result.commit_position(), lines.size());
-
-  const std::string again = dir_.Sub("again.jsonl");
-  ASSERT_EQ(CasectlAt(b, absl::StrCat("export --out=", again)).exit_code, 0);
-  EXPECT_TRUE(ReadFile(again) == lines_text)
-      << "the second export differs from the first";
-
-  // Re-running the import adds nothing.
-  CliRun rerun = CasectlAt(b, absl::StrCat("--json import ", first));
-  ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
-  ASSERT_TRUE(
-      google::protobuf::util::JsonStringToMessage(rerun.out, &result).ok());
-  EXPECT_EQ(result.imported(), 0u);
-  EXPECT_EQ(result.already_present(), lines.size());
+  ASSERT_NO_FATAL_FAILURE(ExpectRoundTrip(b, first, lines_text, 50));
   // The second ledger has its own valid chain and the same read models.
   EXPECT_EQ(CasectlAt(b, "verify").exit_code, 0);
   const CliRun plan_a = CasectlAt(a, "--json plan case-000001");
@@ -698,6 +708,68 @@ TEST_F(CasectlTest, EraseShredsTheCaseAndHistoryShowsIt) {
       "17' --by=dpo-maria");
   EXPECT_EQ(again.exit_code, 0) << again.out;
   EXPECT_TRUE(absl::StrContains(again.out, "was already erased")) << again.out;
+}
+
+TEST_F(CasectlTest, ExportImportCarriesAnErasedCase) {
+  const int a = server_->port();
+  ASSERT_EQ(CasectlAt(a, "demo --cases=3 --seed=5 --progress=none").exit_code,
+            0);
+  CliRun erase =
+      CasectlAt(a,
+                "erase case-000002 --reason='client request 2026-120' "
+                "--legal-basis='GDPR art. 17'");
+  ASSERT_EQ(erase.exit_code, 0) << erase.err;
+  const std::string first = dir_.Sub("erased.jsonl");
+  CliRun exported = CasectlAt(a, absl::StrCat("export --out=", first));
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  // The erased case's events are envelopes marked erased, then its record.
+  const std::string lines_text = ReadFile(first);
+  const std::vector<std::string> lines = Lines(lines_text);
+  size_t erased_events = 0;
+  size_t records = 0;
+  for (const std::string& line : lines) {
+    v1::Event event;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &event).ok())
+        << line;
+    if (event.envelope().case_id() != "case-000002") continue;
+    if (event.payload().has_case_erased()) {
+      ++records;
+      EXPECT_EQ(event.payload().case_erased().reason(),
+                "client request 2026-120");
+    } else {
+      ++erased_events;
+      EXPECT_TRUE(event.payload_erased()) << line;
+      EXPECT_FALSE(event.has_payload()) << line;
+      EXPECT_FALSE(event.envelope().event_type().empty()) << line;
+    }
+  }
+  EXPECT_GT(erased_events, 10u);
+  EXPECT_EQ(records, 1u);
+
+  std::unique_ptr<services::LedgerServer> second = StartSecondServer();
+  ASSERT_NE(second, nullptr);
+  const int b = second->port();
+  ASSERT_NO_FATAL_FAILURE(ExpectRoundTrip(b, first, lines_text, 40));
+
+  // The second ledger shows the case erased: history with erased markers,
+  // no plan, appends refused; the other cases as in the first.
+  CliRun history = CasectlAt(b, "history case-000002");
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_TRUE(absl::StrContains(history.out, "[erased]")) << history.out;
+  EXPECT_TRUE(absl::StrContains(history.out, "CaseErased")) << history.out;
+  CliRun plan = CasectlAt(b, "plan case-000002");
+  EXPECT_EQ(plan.exit_code, 3) << plan.err;
+  EXPECT_TRUE(absl::StrContains(plan.err, "erased")) << plan.err;
+  WriteFile(dir_.Sub("more.json"), kEvents);
+  CliRun append =
+      CasectlAt(b, "append case-000002 --file=" + dir_.Sub("more.json"));
+  EXPECT_NE(append.exit_code, 0);
+  EXPECT_TRUE(absl::StrContains(append.err, "erased")) << append.err;
+  EXPECT_EQ(CasectlAt(b, "verify").exit_code, 0);
+  const CliRun plan_a = CasectlAt(a, "--json plan case-000001");
+  const CliRun plan_b = CasectlAt(b, "--json plan case-000001");
+  ASSERT_EQ(plan_b.exit_code, 0) << plan_b.err;
+  EXPECT_EQ(plan_a.out, plan_b.out);
 }
 
 }  // namespace
