@@ -145,7 +145,7 @@ class CasectlTest : public ::testing::Test {
   // and importing again adds nothing.
   void ExpectRoundTrip(int port, const std::string& file,
                        const std::string& text, int batch) {
-    const size_t events = Lines(text).size();
+    const size_t events = ExportedEvents(text).size();
     CliRun imported = CasectlAt(
         port, absl::StrCat("--json import ", file, " --batch=", batch));
     ASSERT_EQ(imported.exit_code, 0) << imported.err;
@@ -724,7 +724,7 @@ TEST_F(CasectlTest, ExportImportCarriesAnErasedCase) {
   ASSERT_EQ(exported.exit_code, 0) << exported.err;
   // The erased case's events are envelopes marked erased, then its record.
   const std::string lines_text = ReadFile(first);
-  const std::vector<std::string> lines = Lines(lines_text);
+  const std::vector<std::string> lines = ExportedEvents(lines_text);
   size_t erased_events = 0;
   size_t records = 0;
   for (const std::string& line : lines) {
