@@ -47,6 +47,12 @@
 // plain; the projection mode also generates the caseload into a plain log
 // and reports the read and rebuild rates of both, in the same run.
 //
+// encryption: the cost of payload encryption in one run: the append mode
+// (default 16 writers x 1 event, --writers/--batch to change) and the
+// projections mode (default --events 100000) with --compare_encryption,
+// then one summary with both sides and encrypted / plain for appends and
+// for rebuild.
+//
 // Output: the conditions and an aligned table on stdout. With --json, the
 // human output moves to stderr and stdout carries one JSON object only:
 // {"conditions", "results"} for append (unchanged), {"mode", "projections"}
@@ -82,6 +88,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -143,7 +150,8 @@ ABSL_FLAG(std::string, mode, "append",
           "RocksDB), \"projections\" (log read rate, projection rebuild "
           "rate and plan/timeline query latency on a generated caseload), "
           "\"server\" (gRPC appends against a bare gRPC echo, and "
-          "subscription catch-up), or \"all\".");
+          "subscription catch-up), \"encryption\" (appends and rebuild with "
+          "and without payload encryption, one summary), or \"all\".");
 ABSL_FLAG(int64_t, events, 1000000,
           "projections: generate a caseload of at least this many events.");
 ABSL_FLAG(uint64_t, seed, 1,
@@ -598,8 +606,19 @@ AppendConfig CheckAppendFlags() {
 
 // The append mode: prints its conditions and table to `human` and returns
 // its JSON members ("conditions" object and "results" array).
+// Encrypted and plain sides of one comparison (medians) and the median of
+// the runs' encrypted / plain ratios; zero when not measured.
+struct EncryptionCost {
+  double encrypted = 0;
+  double plain = 0;
+  double ratio = 0;
+};
+
+// Appends: `cost`, if set, gets the first configuration's encrypted / plain
+// appends/s (the encryption mode runs one).
 void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
-                   std::string* json_conditions, std::string* json_results) {
+                   std::string* json_conditions, std::string* json_results,
+                   EncryptionCost* cost = nullptr) {
   const double seconds = config.seconds;
   const int64_t ops = config.ops;
   const std::vector<int>& writer_counts = config.writer_counts;
@@ -720,6 +739,21 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
     }
     return 0.0;
   };
+
+  if (cost != nullptr) {
+    for (const Row& row : rows) {
+      if (row.mode != "caseledger") continue;
+      for (const Row& plain : rows) {
+        if (plain.mode == "plain" && plain.writers == row.writers &&
+            plain.events_per_append == row.events_per_append) {
+          cost->encrypted = row.MedianAppendsPerSecond();
+          cost->plain = plain.MedianAppendsPerSecond();
+          cost->ratio = vs_plain(row);
+        }
+      }
+      break;
+    }
+  }
 
   std::vector<std::vector<std::string>> cells;
   cells.push_back({"mode", "writers", "events/append", "appends/s", "events/s",
@@ -1076,8 +1110,11 @@ double MedianOf(const std::vector<ProjectionRun>& runs, F f) {
 
 // The projection mode: prints its conditions and table to `human` and
 // returns its JSON object.
+// `cost`, if set, gets the encrypted / plain rebuild rates (zero without
+// --compare_encryption).
 std::string RunProjectionMode(const ProjectionConfig& config, int runs,
-                              std::FILE* human) {
+                              std::FILE* human,
+                              EncryptionCost* cost = nullptr) {
   const unsigned nproc = std::thread::hardware_concurrency();
   const std::string rocksdb_version =
       absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH);
@@ -1258,6 +1295,12 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
         enc_read, MedianOf(results, [](auto& r) { return r.PlainReadRate(); }),
         enc_rebuild,
         MedianOf(results, [](auto& r) { return r.PlainRebuildRate(); }));
+    if (cost != nullptr) {
+      cost->encrypted = rebuild;
+      cost->plain =
+          MedianOf(results, [](auto& r) { return r.PlainRebuildRate(); });
+      cost->ratio = enc_rebuild;
+    }
   }
   std::fflush(human);
 
@@ -2251,13 +2294,31 @@ int Main(int argc, char** argv) {
 
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "append" && mode != "projections" && mode != "server" &&
-      mode != "all" && mode != "scale" && mode != "load" && mode != "compare") {
+      mode != "all" && mode != "scale" && mode != "load" && mode != "compare" &&
+      mode != "encryption") {
     Fail(
-        "--mode must be append, projections, server, load, compare, scale "
-        "or all");
+        "--mode must be append, projections, server, load, compare, scale, "
+        "encryption or all");
   }
-  const bool append = mode == "append" || mode == "all";
-  const bool project = mode == "projections" || mode == "all";
+  const bool encryption = mode == "encryption";
+  if (encryption) {
+    if (!absl::GetFlag(FLAGS_compare_encryption)) {
+      Fail(
+          "--mode=encryption compares with and without encryption; drop "
+          "--nocompare_encryption");
+    }
+    // One configuration, the target, unless another value is given
+    // (a flag still at its default counts as not given).
+    const auto unset = [](absl::string_view name) {
+      const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+      return flag != nullptr && flag->CurrentValue() == flag->DefaultValue();
+    };
+    if (unset("writers")) absl::SetFlag(&FLAGS_writers, "16");
+    if (unset("batch")) absl::SetFlag(&FLAGS_batch, "1");
+    if (unset("events")) absl::SetFlag(&FLAGS_events, 100000);
+  }
+  const bool append = mode == "append" || mode == "all" || encryption;
+  const bool project = mode == "projections" || mode == "all" || encryption;
   const bool serve = mode == "server" || mode == "all";
   const int runs = absl::GetFlag(FLAGS_runs);
   const bool json = absl::GetFlag(FLAGS_json);
@@ -2385,13 +2446,35 @@ int Main(int argc, char** argv) {
     return 0;
   }
   std::string append_conditions, append_results, projection_json, server_json;
+  EncryptionCost append_cost;
+  EncryptionCost rebuild_cost;
   if (append) {
     RunAppendMode(append_config, runs, human, &append_conditions,
-                  &append_results);
+                  &append_results, &append_cost);
   }
   if (project) {
     if (append) std::fprintf(human, "\n");
-    projection_json = RunProjectionMode(projection_config, runs, human);
+    projection_json =
+        RunProjectionMode(projection_config, runs, human, &rebuild_cost);
+  }
+  if (encryption) {
+    std::fprintf(
+        human,
+        "\nencryption cost, one run (medians; enc/plain = median of the runs' "
+        "encrypted / plain ratios):\n"
+        "  appends (%d writers x %d events, sync %s): encrypted %.1f "
+        "appends/s, plain %.1f, enc/plain %.3f (target >= 0.87, i.e. under "
+        "15%% slower: %s)\n"
+        "  rebuild (caseload of --events %lld): encrypted %.0f events/s, plain "
+        "%.0f, "
+        "enc/plain %.3f\n",
+        append_config.writer_counts.front(), append_config.batch_sizes.front(),
+        absl::GetFlag(FLAGS_sync) ? "on" : "off", append_cost.encrypted,
+        append_cost.plain, append_cost.ratio,
+        append_cost.ratio >= 0.87 ? "met" : "MISSED",
+        static_cast<long long>(projection_config.events),
+        rebuild_cost.encrypted, rebuild_cost.plain, rebuild_cost.ratio);
+    std::fflush(human);
   }
   if (serve) {
     if (append || project) std::fprintf(human, "\n");
@@ -2414,6 +2497,18 @@ int Main(int argc, char** argv) {
     } else if (mode == "server") {
       out =
           absl::StrCat("{\"mode\":\"server\",\"server\":", server_json, "}\n");
+    } else if (encryption) {
+      const auto cost = [](const EncryptionCost& c) {
+        return absl::StrCat("{\"encrypted\":", JsonNumber(c.encrypted),
+                            ",\"plain\":", JsonNumber(c.plain),
+                            ",\"encrypted_plain_ratio\":", JsonNumber(c.ratio),
+                            "}");
+      };
+      out = absl::StrCat(
+          "{\"mode\":\"encryption\",\"conditions\":", append_conditions,
+          ",\"results\":", append_results, ",\"projections\":", projection_json,
+          ",\"encryption\":{\"appends_per_sec\":", cost(append_cost),
+          ",\"rebuild_events_per_sec\":", cost(rebuild_cost), "}}\n");
     } else {
       out = absl::StrCat("{\"mode\":\"all\",\"conditions\":", append_conditions,
                          ",\"results\":", append_results,
