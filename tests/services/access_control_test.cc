@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "caseledger/v1/access_log_service.grpc.pb.h"
+#include "caseledger/v1/erasure.grpc.pb.h"
 #include "caseledger/v1/ledger_service.grpc.pb.h"
 #include "engine/ids.h"
 #include "gmock/gmock.h"
@@ -373,6 +375,16 @@ std::vector<Rpc> Rpcs() {
          }
          return reader->Finish();
        }});
+  // Last: allowed (to admin only), it erases case-e1 for good.
+  rpcs.push_back(
+      {"erase e1", true, [](T* t, const Caller& c, const std::string& p) {
+         v1::EraseCaseRequest r;
+         r.set_case_id("case-e1");
+         r.set_reason("client request");
+         r.set_legal_basis("GDPR art. 17");
+         return Unary<v1::Erasure::Stub>(t->ChannelFor(c), c, p, r,
+                                         &v1::Erasure::Stub::EraseCase);
+       }});
   return rpcs;
 }
 
@@ -399,8 +411,11 @@ TEST_F(AccessControlTest, AuthorizationMatrixAndEachCallLoggedOnce) {
         "verify", "access log"}},
       {"analyst", {"case metrics n1", "metrics"}},
       {"svc", {"history n1", "subscribe"}},
-      {"admin", {"verify", "status"}},
+      {"admin", {"verify", "status", "erase e1"}},
   };
+  ASSERT_TRUE(Append({"writer", kWriterToken}, "case-e1",
+                     {Opened("cm-anna", "north", "housing-first")})
+                  .ok());
   int n = 0;
   for (const Caller& caller :
        {anna, sup, aud, ana, svc, adm, none, unknown, expired}) {
@@ -440,6 +455,11 @@ TEST_F(AccessControlTest, AuthorizationMatrixAndEachCallLoggedOnce) {
       }
     }
   }
+  // The admin's erasure, recorded as the admin's (the request named no one).
+  std::optional<v1::ErasureLedgerEntry> erased =
+      server_->log()->GetErasure("case-e1");
+  ASSERT_TRUE(erased.has_value());
+  EXPECT_EQ(erased->erased_by(), "admin");
 }
 
 TEST_F(AccessControlTest, IdentityIsPerCallOnOneConnection) {
