@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libssl-dev
   libpq-dev
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
