@@ -1,5 +1,7 @@
 #include "projections/case_projection.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -713,7 +715,10 @@ void CaseProjection::Start() {
     absl::MutexLock lock(&mu_);
     log_position_ = std::max(log_position_, log_->LastPosition());
   }
-  live_thread_ = std::thread([this] { LiveLoop(); });
+  live_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cl-project");
+    LiveLoop();
+  });
 }
 
 absl::Status CaseProjection::CatchUp() {
@@ -872,8 +877,10 @@ absl::Status CaseProjection::StartRebuild() {
     return fresh.status();
   }
   auto applier = std::make_unique<Applier>(*fresh, log_, options_);
-  rebuild_thread_ = std::thread(
-      [this, a = std::move(applier)]() mutable { RebuildLoop(std::move(a)); });
+  rebuild_thread_ = std::thread([this, a = std::move(applier)]() mutable {
+    pthread_setname_np(pthread_self(), "cl-rebuild");
+    RebuildLoop(std::move(a));
+  });
   return absl::OkStatus();
 }
 

@@ -115,9 +115,10 @@ CallIdentity AccessControl::Identify(
   return id;
 }
 
-absl::StatusOr<Grant> AccessControl::Authorize(
-    const grpc::ServerContextBase& context, absl::string_view method,
-    Action action, const std::string& case_id, const CaseFacts* facts) const {
+Grant AccessControl::Evaluate(const grpc::ServerContextBase& context,
+                              absl::string_view method, Action action,
+                              const std::string& case_id,
+                              const CaseFacts* facts) const {
   Grant grant;
   grant.identity = Identify(context);
   grant.method = std::string(method);
@@ -126,10 +127,7 @@ absl::StatusOr<Grant> AccessControl::Authorize(
   if (grant.identity.principal == nullptr) {
     grant.decision.decision = v1::ACCESS_DECISION_UNAUTHENTICATED;
     grant.decision.reason = grant.identity.failure;
-    (void)Record(grant.identity, grant.decision, method, action, case_id, 0, 0,
-                 0);
-    return absl::UnauthenticatedError(
-        "no valid credentials (bearer token or client certificate)");
+    return grant;
   }
   AccessQuery query;
   query.action = action;
@@ -137,12 +135,29 @@ absl::StatusOr<Grant> AccessControl::Authorize(
   query.purpose = grant.identity.purpose;
   query.today = projections::DateFromTime(absl::Now());
   grant.decision = Decide(options_.policy, *grant.identity.principal, query);
-  if (!grant.decision.allowed()) {
-    (void)Record(grant.identity, grant.decision, method, action, case_id, 0, 0,
-                 0);
-    return absl::PermissionDeniedError(
-        absl::StrCat("not allowed: ", ActionName(action)));
+  return grant;
+}
+
+absl::StatusOr<Grant> AccessControl::Authorize(
+    const grpc::ServerContextBase& context, absl::string_view method,
+    Action action, const std::string& case_id, const CaseFacts* facts) const {
+  Grant grant = Evaluate(context, method, action, case_id, facts);
+  if (grant.decision.allowed()) return grant;
+  (void)Record(grant.identity, grant.decision, method, action, case_id, 0, 0,
+               0);
+  if (grant.identity.principal == nullptr) {
+    return absl::UnauthenticatedError(
+        "no valid credentials (bearer token or client certificate)");
   }
+  return absl::PermissionDeniedError(
+      absl::StrCat("not allowed: ", ActionName(action)));
+}
+
+std::optional<Grant> AccessControl::AllowedWithoutRecording(
+    const grpc::ServerContextBase& context, absl::string_view method,
+    Action action, const std::string& case_id, const CaseFacts* facts) const {
+  Grant grant = Evaluate(context, method, action, case_id, facts);
+  if (!grant.decision.allowed()) return std::nullopt;
   return grant;
 }
 

@@ -16,6 +16,7 @@
 // Thread-safe; the policy is fixed for the server's life.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -72,6 +73,14 @@ class AccessControl {
                                   const std::string& case_id,
                                   const CaseFacts* facts) const;
 
+  // The same decision as Authorize, without any I/O: the grant when the
+  // call is allowed, nullopt when it would be denied (nothing is recorded;
+  // the caller must then call Authorize, off gRPC's threads, which records
+  // the denial). Lets a handler take a fast path on its reaction.
+  std::optional<Grant> AllowedWithoutRecording(
+      const grpc::ServerContextBase& context, absl::string_view method,
+      Action action, const std::string& case_id, const CaseFacts* facts) const;
+
   // Event-level decision for one event of an output covered by `grant`.
   Decision DecideEvent(const Grant& grant, const CaseFacts* facts,
                        const std::string& event_type,
@@ -90,6 +99,10 @@ class AccessControl {
   AccessLog* access_log() const { return access_log_; }
 
  private:
+  // Identifies the caller and decides `action`; no I/O.
+  Grant Evaluate(const grpc::ServerContextBase& context,
+                 absl::string_view method, Action action,
+                 const std::string& case_id, const CaseFacts* facts) const;
   absl::Status Record(const CallIdentity& identity, const Decision& decision,
                       absl::string_view method, Action action,
                       const std::string& case_id, uint64_t first, uint64_t last,

@@ -1,5 +1,7 @@
 #include "services/executor.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 namespace caseledger::services {
@@ -7,7 +9,10 @@ namespace caseledger::services {
 Executor::Executor(size_t threads, size_t max_queued)
     : max_queued_(max_queued) {
   for (size_t i = 0; i < threads; ++i) {
-    workers_.emplace_back([this] { Work(); });
+    workers_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "cl-executor");
+      Work();
+    });
   }
 }
 
