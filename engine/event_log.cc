@@ -8,6 +8,7 @@
 #include <cassert>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <thread>
 #include <utility>
@@ -59,17 +60,44 @@ absl::string_view View(const rocksdb::Slice& slice) {
   return absl::string_view(slice.data(), slice.size());
 }
 
-// Keeps the first background error RocksDB reports (a failed flush,
-// compaction or WAL write), so that Health() shows it at once rather than at
-// the next append. Thread-safe; RocksDB calls it with its own DB mutex held,
-// so it takes no lock but its own.
+// Keeps the first storage error: a background error RocksDB reports (a
+// failed flush, compaction or WAL write), so that Health() shows it at once
+// rather than at the next append, or a failed commit of the append path.
+// The first one is passed to the health listener, if any. Thread-safe;
+// RocksDB calls it with its own DB mutex held, so it takes no lock but its
+// own and calls the listener after releasing it.
 class StorageErrorListener : public rocksdb::EventListener {
  public:
+  using HealthListener = std::function<void(const absl::Status&)>;
+
   void OnBackgroundError(rocksdb::BackgroundErrorReason /*reason*/,
                          rocksdb::Status* error) override {
     if (error == nullptr || error->ok()) return;
-    absl::MutexLock lock(&mu_);
-    if (first_.ok()) first_ = FromRocksDb(*error, "storage");
+    Report(FromRocksDb(*error, "storage"));
+  }
+
+  // Keeps `error` (not OK) if it is the first; the first goes to the
+  // listener.
+  void Report(const absl::Status& error) {
+    HealthListener notify;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!first_.ok()) return;
+      first_ = error;
+      notify = listener_;
+    }
+    if (notify) notify(error);
+  }
+
+  // Replaces the listener; calls it at once if an error is already kept.
+  void SetListener(HealthListener listener) {
+    absl::Status kept;
+    {
+      absl::MutexLock lock(&mu_);
+      listener_ = listener;
+      kept = first_;
+    }
+    if (listener && !kept.ok()) listener(kept);
   }
 
   absl::Status first() const {
@@ -80,6 +108,7 @@ class StorageErrorListener : public rocksdb::EventListener {
  private:
   mutable absl::Mutex mu_;
   absl::Status first_ ABSL_GUARDED_BY(mu_);
+  HealthListener listener_ ABSL_GUARDED_BY(mu_);
 };
 
 const std::string& ZeroHash() {
@@ -1007,6 +1036,10 @@ class EventLog::Impl {
     return CurrentHealth();
   }
 
+  void SetHealthListener(std::function<void(const absl::Status&)> listener) {
+    storage_errors_->SetListener(std::move(listener));
+  }
+
   // The append path's storage error, else RocksDB's background one, else OK.
   absl::Status CurrentHealth() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!health_.ok()) return health_;
@@ -1301,6 +1334,7 @@ class EventLog::Impl {
         health_ = health;
       }
       mu_.Unlock();
+      if (!committed) storage_errors_->Report(health);
     }
     // Listeners see commits in order: the next leader cannot start before
     // this group leaves writers_ below.
@@ -1823,6 +1857,11 @@ void EventLog::RemoveCommitListener(uint64_t id) {
 }
 
 absl::Status EventLog::Health() const { return impl_->Health(); }
+
+void EventLog::SetHealthListener(
+    std::function<void(const absl::Status&)> listener) {
+  impl_->SetHealthListener(std::move(listener));
+}
 
 absl::Status EventLog::Flush() { return impl_->Flush(); }
 

@@ -316,6 +316,13 @@ class EventLog {
   // OK while the log accepts writes; the storage error otherwise.
   absl::Status Health() const;
 
+  // Calls `listener` once, with the error, when the log first refuses
+  // writes (a failed commit, or a background flush, compaction or WAL error
+  // from RocksDB), on the thread that saw it; at once if that has already
+  // happened. It must be quick, must not block and must not call into the
+  // log. Replaces any earlier listener; nullptr removes it.
+  void SetHealthListener(std::function<void(const absl::Status&)> listener);
+
   // Flushes memtables to SST files (tests and tools).
   absl::Status Flush();
 

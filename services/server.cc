@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -21,6 +22,19 @@
 namespace caseledger::services {
 
 namespace {
+
+// The services of the standard health service, by full name.
+constexpr char kOperationsService[] = "caseledger.v1.Operations";
+constexpr const char* kServices[] = {
+    "caseledger.v1.CaseWriter",    "caseledger.v1.Audit",
+    "caseledger.v1.Queries",       "caseledger.v1.Analytics",
+    "caseledger.v1.Subscriptions", kOperationsService,
+    "caseledger.v1.Transfer",      "caseledger.v1.AccessLogService",
+    "caseledger.v1.Erasure"};
+// Those that cannot work while the event log refuses writes.
+constexpr const char* kWritingServices[] = {"caseledger.v1.CaseWriter",
+                                            "caseledger.v1.Transfer",
+                                            "caseledger.v1.Erasure"};
 
 int Milliseconds(absl::Duration d) {
   return static_cast<int>(
@@ -242,14 +256,32 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
       server->server_->GetHealthCheckService();
   if (health != nullptr) {
     health->SetServingStatus(true);
-    for (const char* name :
-         {"caseledger.v1.CaseWriter", "caseledger.v1.Audit",
-          "caseledger.v1.Queries", "caseledger.v1.Analytics",
-          "caseledger.v1.Subscriptions", "caseledger.v1.Operations",
-          "caseledger.v1.Transfer", "caseledger.v1.AccessLogService",
-          "caseledger.v1.Erasure"}) {
-      health->SetServingStatus(name, true);
-    }
+    for (const char* name : kServices) health->SetServingStatus(name, true);
+    // A storage failure turns the health service to NOT_SERVING (at once if
+    // it happened while starting): the event log's for the services that
+    // write, the access log's for every service that reads case content
+    // (those reads fail closed). Operations stays SERVING for the operator.
+    server->log_->SetHealthListener([health](const absl::Status& error) {
+      Log(LogLevel::kError, "event log refuses writes; health NOT_SERVING",
+          {{"code", absl::StatusCodeToString(error.code())}});
+      health->SetServingStatus("", false);
+      for (const char* name : kWritingServices) {
+        health->SetServingStatus(name, false);
+      }
+    });
+    server->access_log_->log()->SetHealthListener(
+        [health](const absl::Status& error) {
+          Log(LogLevel::kError,
+              "access log refuses writes; reads fail closed; health "
+              "NOT_SERVING",
+              {{"code", absl::StatusCodeToString(error.code())}});
+          health->SetServingStatus("", false);
+          for (const char* name : kServices) {
+            if (absl::string_view(name) != kOperationsService) {
+              health->SetServingStatus(name, false);
+            }
+          }
+        });
   }
   Log(LogLevel::kInfo, "caseledgerd serving",
       {{"listen", options.listen},
@@ -277,6 +309,9 @@ void LedgerServer::Shutdown(absl::Duration grace) {
             server_->GetHealthCheckService()) {
       health->SetServingStatus(false);
     }
+    // The logs outlive server_'s health service only until below.
+    log_->SetHealthListener(nullptr);
+    access_log_->log()->SetHealthListener(nullptr);
     hub_->Shutdown();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();

@@ -34,6 +34,7 @@
 #include "services/server.h"
 #include "tests/testing/access.h"
 #include "tests/testing/event_builders.h"
+#include "tests/testing/fault_injection_fs.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 
@@ -49,6 +50,7 @@ using ::testing::AnyOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::SizeIs;
 using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
 
@@ -1104,6 +1106,61 @@ TEST_F(LedgerServerTest, StandardHealthServiceReportsServing) {
   }
   EXPECT_THAT(HealthCheck(channel_, "no.such.Service", &serving),
               GrpcCodeIs(grpc::StatusCode::NOT_FOUND));
+}
+
+// A server whose logs write through a file system that fails on purpose.
+class LedgerServerStorageFaultTest : public LedgerServerTest {
+ protected:
+  void SetUp() override {
+    ServerOptions options = Options();
+    options.log.env = faults_.env.get();
+    ASSERT_NO_FATAL_FAILURE(StartServer(options));
+  }
+  // The server goes before the file system under it.
+  void TearDown() override { StopServer(); }
+
+  uint64_t Serving(const std::string& service) {
+    uint64_t serving = 0;
+    EXPECT_TRUE(HealthCheck(channel_, service, &serving).ok()) << service;
+    return serving;
+  }
+
+  testing::FaultInjectionEnv faults_;
+};
+
+TEST_F(LedgerServerStorageFaultTest,
+       FailedCommitTurnsWritingServicesNotServing) {
+  constexpr uint64_t kServing = 1, kNotServing = 2;
+  MustAppend("case-h", {MakeNoteEvent()});
+  EXPECT_EQ(Serving(""), kServing);
+
+  // The next WAL sync fails once: the event log then refuses writes until
+  // it is reopened (tests/engine/storage_faults_test.cc).
+  testing::FaultInjectionFs::Fault fault;
+  fault.op = testing::FaultInjectionFs::Op::kSync;
+  fault.files = testing::FaultInjectionFs::Files::kWal;
+  faults_.fs->Arm(fault);
+  v1::AppendEventsResponse response;
+  EXPECT_FALSE(
+      Append("case-h", {MakeGoalSetEvent("g1", "walk daily")}, &response).ok());
+  faults_.fs->Disarm();
+
+  // The health listener ran before the failed call was finished.
+  EXPECT_EQ(Serving(""), kNotServing);
+  for (const char* writing :
+       {"caseledger.v1.CaseWriter", "caseledger.v1.Transfer",
+        "caseledger.v1.Erasure"}) {
+    EXPECT_EQ(Serving(writing), kNotServing) << writing;
+  }
+  for (const char* reading :
+       {"caseledger.v1.Audit", "caseledger.v1.Queries",
+        "caseledger.v1.Operations", "caseledger.v1.AccessLogService"}) {
+    EXPECT_EQ(Serving(reading), kServing) << reading;
+  }
+  // Reads go on; writes stay refused.
+  EXPECT_THAT(AllEventIds("case-h"), SizeIs(1));
+  EXPECT_FALSE(
+      Append("case-h", {MakeGoalSetEvent("g2", "cook")}, &response).ok());
 }
 
 TEST_F(LedgerServerTest, ServerReflectionListsTheServices) {
