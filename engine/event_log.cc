@@ -356,6 +356,7 @@ class EventLog::Impl {
     case_index_cf_ = handles_[2];
     case_heads_cf_ = handles_[3];
     event_ids_cf_ = handles_[4];
+    term_index_cf_ = handles_[5];
   }
 
   ~Impl() {
@@ -650,6 +651,46 @@ class EventLog::Impl {
     e->clear_prev_hash();
     if (e->actor().role().empty()) e->mutable_actor()->set_role("-");
     return ValidateEnvelope(envelope_only, f);
+  }
+
+  absl::StatusOr<ReadPage> ReadTerm(const ReadTermRequest& request) const {
+    const uint64_t last = LastPosition();
+    const uint32_t max_count = PageSize(request.max_count);
+    const uint64_t from = std::max<uint64_t>(request.from_position, 1);
+    ReadPage page;
+    page.next = from;
+    if (request.term.empty() || request.term.size() > kMaxIndexTermBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("term: 1..", kMaxIndexTermBytes, " bytes"));
+    }
+    if (from > last) {
+      page.end = true;
+      return page;
+    }
+    rocksdb::ReadOptions ro;
+    const std::string upper = internal::TermIndexKey(request.term, last + 1);
+    rocksdb::Slice upper_slice(upper);
+    ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, term_index_cf_));
+    bool full = false;
+    for (it->Seek(internal::TermIndexKey(request.term, from)); it->Valid();
+         it->Next()) {
+      const absl::string_view key = View(it->key());
+      const uint64_t position = DecodeU64(key.substr(key.size() - 8));
+      ASSIGN_OR_RETURN(v1::Event event, ReadEvent(position));
+      page.next = position + 1;
+      page.events.push_back(std::move(event));
+      if (page.events.size() >= max_count) {
+        full = true;
+        break;
+      }
+    }
+    RETURN_IF_ERROR(FromRocksDb(it->status(), "read term index"));
+    if (!full) {
+      page.next = std::max(page.next, last + 1);
+      page.end = true;
+    }
+    return page;
   }
 
   absl::StatusOr<v1::Event> ReadEvent(uint64_t position) const {
@@ -1519,6 +1560,10 @@ class EventLog::Impl {
       EventIdValue id_value{position, head.version, pending.digests[i]};
       batch.Put(event_ids_cf_, env->event_id(),
                 internal::EncodeEventId(id_value));
+      for (const std::string& term : request.index_terms) {
+        batch.Put(term_index_cf_, internal::TermIndexKey(term, position),
+                  rocksdb::Slice());
+      }
       group.ids[env->event_id()] = std::move(id_value);
       if (i == 0) {
         result.first_position = position;
@@ -1607,6 +1652,7 @@ class EventLog::Impl {
   rocksdb::ColumnFamilyHandle* case_index_cf_;
   rocksdb::ColumnFamilyHandle* case_heads_cf_;
   rocksdb::ColumnFamilyHandle* event_ids_cf_;
+  rocksdb::ColumnFamilyHandle* term_index_cf_;
 
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
@@ -1700,7 +1746,19 @@ absl::StatusOr<std::unique_ptr<EventLog>> EventLog::Open(
       {internal::kCaseIndexCf, index_options},
       {internal::kCaseHeadsCf, lookup_options},
       {internal::kEventIdsCf, id_options},
+      {internal::kTermIndexCf, cf_options},
   };
+  // A log written before a column family existed gets it added at open;
+  // anything else without create_if_missing is refused below as before.
+  {
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing)
+            .ok() &&
+        std::find(existing.begin(), existing.end(), internal::kEventsCf) !=
+            existing.end()) {
+      db_options.create_missing_column_families = true;
+    }
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
@@ -1821,6 +1879,11 @@ absl::StatusOr<ReadPage> EventLog::ReadAll(
 absl::StatusOr<ReadPage> EventLog::ReadCase(
     const ReadCaseRequest& request) const {
   return impl_->ReadCase(request);
+}
+
+absl::StatusOr<ReadPage> EventLog::ReadTerm(
+    const ReadTermRequest& request) const {
+  return impl_->ReadTerm(request);
 }
 
 absl::StatusOr<v1::Event> EventLog::ReadEvent(uint64_t position) const {

@@ -78,7 +78,17 @@ struct AppendRequest {
   // (stream_version, global_position, event_type, recorded_at, prev_hash) and
   // `hash` must be empty.
   std::vector<v1::Event> events;
+  // Secondary index terms (e.g. "principal/cm-anna"): every event of the
+  // append is indexed under each term, in the same WriteBatch as the events
+  // themselves, so the index never disagrees with the log. At most
+  // kMaxIndexTerms distinct terms of 1..kMaxIndexTermBytes bytes. Read with
+  // EventLog::ReadTerm. Not part of the event (nor of its hash or digest):
+  // an exact retry is recognised by its events alone.
+  std::vector<std::string> index_terms;
 };
+
+inline constexpr size_t kMaxIndexTerms = 4;
+inline constexpr size_t kMaxIndexTermBytes = 256;
 
 struct AppendResult {
   uint64_t first_version = 0;
@@ -112,6 +122,15 @@ struct ReadAllRequest {
   // When non-zero, stop after the returned events' stored size reaches this
   // many bytes (at least one event is returned).
   size_t max_bytes = 0;
+};
+
+struct ReadTermRequest {
+  // The index term (AppendRequest::index_terms).
+  std::string term;
+  // First global position to return (0 is treated as 1).
+  uint64_t from_position = 1;
+  // Upper bound on returned events; 0 means options.max_read_page.
+  uint32_t max_count = 0;
 };
 
 struct ReadPage {
@@ -276,6 +295,14 @@ class EventLog {
   // Reads one case forward or backward. NOT_FOUND if the case has no events.
   // DATA_LOSS as for ReadAll.
   absl::StatusOr<ReadPage> ReadCase(const ReadCaseRequest& request) const;
+
+  // Reads the events indexed under `request.term`, in global order, from
+  // `from_position` (up to LastPosition() as of the call), checked as by
+  // ReadAll. Touches only the term's index entries and its events, never
+  // the rest of the log. `next` is where to continue; `end` is true when no
+  // further event of the term was found. INVALID_ARGUMENT for an empty or
+  // oversized term.
+  absl::StatusOr<ReadPage> ReadTerm(const ReadTermRequest& request) const;
 
   // Reads one event by global position. NOT_FOUND past the end.
   absl::StatusOr<v1::Event> ReadEvent(uint64_t position) const;

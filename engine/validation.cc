@@ -540,6 +540,21 @@ absl::Status ValidateAppendRequest(const AppendRequest& request,
                    absl::StrCat("at most ", limits.max_events_per_append,
                                 " events per append"));
   }
+  if (request.index_terms.size() > kMaxIndexTerms) {
+    return Invalid("index_terms",
+                   absl::StrCat("at most ", kMaxIndexTerms, " terms"));
+  }
+  absl::flat_hash_set<absl::string_view> terms;
+  for (size_t i = 0; i < request.index_terms.size(); ++i) {
+    const std::string& term = request.index_terms[i];
+    if (term.empty() || term.size() > kMaxIndexTermBytes) {
+      return Invalid(absl::StrCat("index_terms[", i, "]"),
+                     absl::StrCat("1..", kMaxIndexTermBytes, " bytes"));
+    }
+    if (!terms.insert(term).second) {
+      return Invalid(absl::StrCat("index_terms[", i, "]"), "repeated");
+    }
+  }
   absl::flat_hash_set<absl::string_view> ids;
   for (size_t i = 0; i < request.events.size(); ++i) {
     const v1::Event& event = request.events[i];

@@ -6,7 +6,9 @@
 // case events in its own event log (<data_dir>/access_log, a second
 // engine::EventLog with the same storage format, durability and Verify).
 // Records of a case are the stream named by the case id; records about no
-// single case are the stream "global". Thread-safe.
+// single case are the stream "global". Each record is also indexed under
+// its principal (the actor's user id), in the same atomic write, so "what
+// did P read" reads only P's records. Thread-safe.
 
 #include <cstdint>
 #include <memory>
@@ -46,7 +48,9 @@ struct AccessLogPage {
 
 class AccessLog {
  public:
-  // Opens (creating if missing) the access log in `options.path`.
+  // Opens (creating if missing) the access log in `options.path`. An access
+  // log from before the principal index is found out at open (a bisection,
+  // O(log n) reads).
   static absl::StatusOr<std::unique_ptr<AccessLog>> Open(
       const engine::EventLogOptions& options);
 
@@ -55,16 +59,28 @@ class AccessLog {
   // `actor` is the principal, role and organisation.
   absl::Status Record(const v1::Actor& actor, const v1::AccessRecorded& record);
 
-  // Records matching `query`, in log order. Scans the case's stream when
-  // case_id is set, else the whole log (no index by principal yet).
+  // Records matching `query`, in log order. Reads the case's stream when
+  // case_id is set; else, with a principal, that principal's records through
+  // the principal index (never the rest of the log; in an access log from
+  // before the index, its older, unindexed part is scanned); else the whole
+  // log.
   absl::StatusOr<AccessLogPage> Query(const AccessLogQuery& query) const;
+
+  // The index term of a principal's records (engine::AppendRequest::
+  // index_terms): "principal/" and the actor's user id (its first 200
+  // bytes; ids are far shorter).
+  static std::string PrincipalTerm(absl::string_view principal);
 
   engine::EventLog* log() { return log_.get(); }
 
  private:
-  explicit AccessLog(std::unique_ptr<engine::EventLog> log)
-      : log_(std::move(log)) {}
+  AccessLog(std::unique_ptr<engine::EventLog> log, uint64_t indexed_from)
+      : log_(std::move(log)), indexed_from_(indexed_from) {}
   std::unique_ptr<engine::EventLog> log_;
+  // Records from this position on are in the principal index; earlier ones
+  // (an access log written before the index existed) are found by a scan
+  // of that older part only. 1 for a log indexed from its start.
+  const uint64_t indexed_from_;
 };
 
 }  // namespace caseledger::services

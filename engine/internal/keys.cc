@@ -31,6 +31,20 @@ std::string CaseIndexKey(absl::string_view case_id, uint64_t version) {
   return CaseIndexPrefix(case_id) + EncodeU64(version);
 }
 
+std::string TermIndexPrefix(absl::string_view term) {
+  std::string key(4, '\0');
+  const uint32_t size = static_cast<uint32_t>(term.size());
+  for (int i = 3; i >= 0; --i) {
+    key[3 - i] = static_cast<char>((size >> (8 * i)) & 0xFF);
+  }
+  key.append(term.data(), term.size());
+  return key;
+}
+
+std::string TermIndexKey(absl::string_view term, uint64_t position) {
+  return TermIndexPrefix(term) + EncodeU64(position);
+}
+
 std::string EncodeHead(const HeadValue& head) {
   return EncodeU64(head.version) + EncodeU64(head.last_position) +
          head.last_hash;

@@ -16,6 +16,7 @@ inline constexpr char kEventsCf[] = "events";
 inline constexpr char kCaseIndexCf[] = "case_index";
 inline constexpr char kCaseHeadsCf[] = "case_heads";
 inline constexpr char kEventIdsCf[] = "event_ids";
+inline constexpr char kTermIndexCf[] = "term_index";
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kFormatValue[] = "caseledger-log-1";
 
@@ -31,6 +32,12 @@ inline std::string EventKey(uint64_t position) { return EncodeU64(position); }
 std::string CaseIndexKey(absl::string_view case_id, uint64_t version);
 // The prefix shared by all index keys of one case.
 std::string CaseIndexPrefix(absl::string_view case_id);
+
+// term_index: u32be(term size) term u64be(global position) -> empty.
+// The length prefix keeps one term's keys apart from every other term's
+// whatever bytes the terms hold.
+std::string TermIndexPrefix(absl::string_view term);
+std::string TermIndexKey(absl::string_view term, uint64_t position);
 
 // case_heads: case_id -> version(8) last_position(8) last_hash(32).
 struct HeadValue {

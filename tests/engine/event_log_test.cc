@@ -405,6 +405,135 @@ TEST_F(EventLogTest, ReopenKeepsEverythingAndContinues) {
   EXPECT_EQ(third.envelope().prev_hash(), before[1].hash());
 }
 
+// Global positions of `term`'s events, page by page of `page_size`.
+std::vector<uint64_t> TermPositions(const EventLog& log,
+                                    const std::string& term,
+                                    uint32_t page_size = 0) {
+  std::vector<uint64_t> out;
+  ReadTermRequest read;
+  read.term = term;
+  read.max_count = page_size;
+  for (;;) {
+    absl::StatusOr<ReadPage> page = log.ReadTerm(read);
+    EXPECT_OK(page.status());
+    if (!page.ok()) break;
+    for (const v1::Event& e : page->events) {
+      out.push_back(e.envelope().global_position());
+    }
+    if (page->end) break;
+    read.from_position = page->next;
+  }
+  return out;
+}
+
+TEST_F(EventLogTest, IndexTermsAreWrittenWithTheirEventsAndReadBack) {
+  AppendRequest a =
+      Request("c1", ExpectedVersion::Any(), {MakeNoteEvent(), MakeNoteEvent()});
+  a.index_terms = {"t/a"};
+  ASSERT_OK(log_->Append(a));
+  AppendRequest b = Request("c2", ExpectedVersion::Any(), {MakeNoteEvent()});
+  b.index_terms = {"t/b", "t/a"};
+  ASSERT_OK(log_->Append(b));
+  ASSERT_OK(
+      log_->Append(Request("c1", ExpectedVersion::Any(), {MakeNoteEvent()})));
+  // A term that extends another is a term of its own.
+  AppendRequest c = Request("c3", ExpectedVersion::Any(), {MakeNoteEvent()});
+  c.index_terms = {"t/ab"};
+  ASSERT_OK(log_->Append(c));
+  // A rejected append indexes nothing; an exact retry adds nothing.
+  AppendRequest rejected =
+      Request("c1", ExpectedVersion::Exact(1), {MakeNoteEvent()});
+  rejected.index_terms = {"t/rejected"};
+  EXPECT_THAT(log_->Append(rejected), StatusIs(absl::StatusCode::kAborted));
+  AppendRequest retry = b;
+  retry.index_terms = {"t/retry"};
+  ASSERT_OK_AND_ASSIGN(AppendResult replayed, log_->Append(retry));
+  EXPECT_TRUE(replayed.replayed);
+
+  auto check = [&] {
+    EXPECT_THAT(TermPositions(*log_, "t/a"), ::testing::ElementsAre(1, 2, 3));
+    EXPECT_THAT(TermPositions(*log_, "t/a", 2),
+                ::testing::ElementsAre(1, 2, 3));
+    EXPECT_THAT(TermPositions(*log_, "t/b"), ::testing::ElementsAre(3));
+    EXPECT_THAT(TermPositions(*log_, "t/ab"), ::testing::ElementsAre(5));
+    EXPECT_TRUE(TermPositions(*log_, "t/rejected").empty());
+    EXPECT_TRUE(TermPositions(*log_, "t/retry").empty());
+    EXPECT_TRUE(TermPositions(*log_, "t/none").empty());
+  };
+  check();
+  // The indexed events are the log's own, checked as every read is.
+  ReadTermRequest from_two;
+  from_two.term = "t/a";
+  from_two.from_position = 2;
+  from_two.max_count = 1;
+  ASSERT_OK_AND_ASSIGN(ReadPage page, log_->ReadTerm(from_two));
+  ASSERT_EQ(page.events.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(v1::Event second, log_->ReadEvent(2));
+  EXPECT_EQ(page.events[0].SerializeAsString(), second.SerializeAsString());
+  EXPECT_FALSE(page.end);
+  EXPECT_EQ(page.next, 3u);
+  Reopen();
+  check();
+  // The chain verification is as before.
+  ASSERT_OK_AND_ASSIGN(VerifyReport report, log_->VerifyAll());
+  EXPECT_TRUE(report.ok) << report.problem;
+
+  // Limits.
+  AppendRequest bad = Request("c4", ExpectedVersion::Any(), {MakeNoteEvent()});
+  bad.index_terms = {"1", "2", "3", "4", "5"};
+  EXPECT_THAT(log_->Append(bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("index_terms")));
+  bad.index_terms = {"x", "x"};
+  EXPECT_THAT(log_->Append(bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("index_terms[1]")));
+  bad.index_terms = {std::string(kMaxIndexTermBytes + 1, 'x')};
+  EXPECT_THAT(log_->Append(bad), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("index_terms[0]")));
+  ReadTermRequest empty;
+  EXPECT_THAT(log_->ReadTerm(empty),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(EventLogTest, ALogFromBeforeTheTermIndexGetsItAtOpen) {
+  ASSERT_OK(
+      log_->Append(Request("c1", ExpectedVersion::Any(), {MakeNoteEvent()})));
+  Close();
+  {
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(),
+                                                Options().path, &names)
+                    .ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const std::string& name : names) {
+      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), Options().path,
+                                  descriptors, &handles, &db)
+                    .ok());
+    for (auto* h : handles) {
+      if (h->GetName() == internal::kTermIndexCf) {
+        ASSERT_TRUE(db->DropColumnFamily(h).ok());
+      }
+    }
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  EventLogOptions options = Options();
+  options.create_if_missing = false;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<EventLog> log, EventLog::Open(options));
+  AppendRequest a = Request("c1", ExpectedVersion::Any(), {MakeNoteEvent()});
+  a.index_terms = {"t/a"};
+  ASSERT_OK(log->Append(a));
+  EXPECT_THAT(TermPositions(*log, "t/a"), ::testing::ElementsAre(2));
+  log.reset();
+  // A directory that is not a log is still refused without create_if_missing.
+  options.path = dir_.Sub("nothing-here");
+  EXPECT_THAT(EventLog::Open(options).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST_F(EventLogTest, RecordedAtNeverDecreases) {
   ASSERT_OK(
       log_->Append(Request("c1", ExpectedVersion::Any(), {MakeNoteEvent()})));
