@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "projections/dates.h"
+#include "projections/plan_elements.h"
 
 namespace caseledger::projections {
 namespace {
@@ -58,11 +60,14 @@ std::vector<v1::Event> ResolveCorrections(
     }
   }
   absl::flat_hash_map<std::string, const v1::EventPayload*> replacement;
+  absl::flat_hash_map<std::string, google::protobuf::RepeatedField<int>>
+      correction_labels;
   for (const v1::Event& event : events) {
     if (!event.payload().has_event_corrected()) continue;
     if (in_error.contains(event.envelope().event_id())) continue;
     const v1::EventCorrected& c = event.payload().event_corrected();
     replacement[c.target_event_id()] = &c.corrected();
+    correction_labels[c.target_event_id()] = event.envelope().sensitivity();
   }
   std::vector<v1::Event> resolved;
   resolved.reserve(events.size());
@@ -81,6 +86,13 @@ std::vector<v1::Event> ResolveCorrections(
     }
     v1::Event corrected = event;
     *corrected.mutable_payload() = *found->second;
+    // The corrected content comes from the correction: its labels count.
+    for (int label : correction_labels[event.envelope().event_id()]) {
+      if (!absl::c_linear_search(corrected.envelope().sensitivity(), label)) {
+        corrected.mutable_envelope()->add_sensitivity(
+            static_cast<v1::SensitivityLabel>(label));
+      }
+    }
     resolved.push_back(std::move(corrected));
   }
   return resolved;
@@ -130,6 +142,12 @@ void CaseFolder::Apply(const v1::Event& event) {
   const v1::EventPayload& p = event.payload();
   const v1::Date on = OccurredDate(event);
   v1::CaseFacts& facts = event_facts_;
+  // Labels first: a step event names the goal that holds the step now.
+  if (!env.sensitivity().empty()) {
+    for (const PlanElement& element : ElementsOf(event, plan_)) {
+      AddElementLabels(&plan_, element, env.sensitivity());
+    }
+  }
 
   switch (p.kind_case()) {
     case Kind::kCaseOpened: {
@@ -193,6 +211,15 @@ void CaseFolder::Apply(const v1::Event& event) {
       for (int i = 0; i < consents->size(); ++i) {
         if (consents->Get(i).consent_id() == p.consent_revoked().consent_id()) {
           consents->DeleteSubrange(i, 1);
+          break;
+        }
+      }
+      // Gone from the plan, so are its labels.
+      auto* labels = plan_.mutable_element_labels();
+      for (int i = 0; i < labels->size(); ++i) {
+        if (labels->Get(i).kind() == v1::PLAN_ELEMENT_KIND_CONSENT &&
+            labels->Get(i).element_id() == p.consent_revoked().consent_id()) {
+          labels->DeleteSubrange(i, 1);
           break;
         }
       }

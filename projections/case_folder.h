@@ -10,6 +10,12 @@
 // correction that is itself entered in error has no effect. Corrections are
 // resolved over the whole sequence before folding (ResolveCorrections), so
 // the result does not depend on where in the sequence a correction stands.
+// A correction's sensitivity labels join those of the event it corrects.
+//
+// Labels: every element of the plan (goal, resource, consent, work
+// situation, ...) folded from a labelled event lists that event's labels in
+// CasePlan.element_labels (plan_elements.h), so readers may be given the
+// plan without what they may not see.
 //
 // Not thread-safe; one folder per case and thread.
 

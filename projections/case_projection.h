@@ -95,7 +95,8 @@ class CaseProjection {
  public:
   // Bump when folding or summaries change: a store built by another version
   // is rebuilt at Open.
-  static constexpr uint32_t kVersion = 1;
+  // 2: plans list the sensitivity labels behind their elements.
+  static constexpr uint32_t kVersion = 2;
 
   // Opens (or creates) the store in options.dir, reading from `log` (not
   // owned; must outlive the projection). Does not start the thread.

@@ -161,6 +161,28 @@ std::optional<Grant> AccessControl::AllowedWithoutRecording(
   return grant;
 }
 
+Decision AccessControl::DecideActor(const Grant& grant, const CaseFacts* facts,
+                                    const std::string& actor) const {
+  AccessQuery query;
+  query.action = grant.action;
+  query.case_facts = facts;
+  query.actor = actor;
+  query.purpose = grant.identity.purpose;
+  query.today = projections::DateFromTime(absl::Now());
+  return Decide(options_.policy, *grant.identity.principal, query);
+}
+
+absl::Status AccessControl::AuthorizeActor(const Grant& grant,
+                                           const CaseFacts* facts,
+                                           const std::string& actor) const {
+  const Decision decision = DecideActor(grant, facts, actor);
+  if (decision.allowed()) return absl::OkStatus();
+  (void)Record(grant.identity, decision, grant.method, grant.action,
+               grant.case_id, 0, 0, 0);
+  return absl::PermissionDeniedError(
+      "not allowed: append events whose actor is another principal");
+}
+
 Decision AccessControl::DecideEvent(
     const Grant& grant, const CaseFacts* facts, const std::string& event_type,
     const std::vector<v1::SensitivityLabel>& labels) const {

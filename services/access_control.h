@@ -81,6 +81,17 @@ class AccessControl {
       const grpc::ServerContextBase& context, absl::string_view method,
       Action action, const std::string& case_id, const CaseFacts* facts) const;
 
+  // For an append covered by `grant`: may its events name `actor`
+  // (Actor.user_id) as who acted? The principal itself always; anyone else
+  // only under principal.may_write_as. Denied: writes the access log (a
+  // DENIED record, reason "actor") and returns PERMISSION_DENIED (the
+  // message names neither the actor nor the case).
+  absl::Status AuthorizeActor(const Grant& grant, const CaseFacts* facts,
+                              const std::string& actor) const;
+  // The decision AuthorizeActor makes, without any I/O (nothing recorded).
+  Decision DecideActor(const Grant& grant, const CaseFacts* facts,
+                       const std::string& actor) const;
+
   // Event-level decision for one event of an output covered by `grant`.
   Decision DecideEvent(const Grant& grant, const CaseFacts* facts,
                        const std::string& event_type,

@@ -6,13 +6,16 @@
 #include <optional>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/ids.h"
 #include "engine/internal/status_macros.h"
 #include "projections/dates.h"
+#include "projections/plan_elements.h"
 #include "projections/point_in_time.h"
 #include "services/log.h"
 #include "services/status_conversion.h"
@@ -247,6 +250,53 @@ absl::Status RefuseAccessRecords(const v1::AppendEventsRequest& request) {
   return absl::OkStatus();
 }
 
+// The role name an actor record carries ("caseworker" for
+// ROLE_CASEWORKER).
+std::string ActorRole(v1::Role role) {
+  std::string name = v1::Role_Name(role);
+  if (absl::StartsWith(name, "ROLE_")) name = name.substr(5);
+  return absl::AsciiStrToLower(name);
+}
+
+// Binds each appended event's actor to the authenticated principal of
+// `grant`: an event without an actor is filled with the principal (id,
+// granting role, organisation). Returns the other actors the events name,
+// distinct and sorted (so the same request is judged the same way); each
+// needs the principal's may_write_as grant.
+std::vector<std::string> FillActors(const Grant& grant,
+                                    std::vector<v1::Event>* events) {
+  const v1::Principal& principal = *grant.identity.principal;
+  absl::flat_hash_set<std::string> others;
+  for (v1::Event& e : *events) {
+    v1::Actor* actor = e.mutable_envelope()->mutable_actor();
+    if (actor->user_id().empty()) {
+      actor->set_user_id(principal.id());
+      if (actor->role().empty()) {
+        actor->set_role(ActorRole(grant.decision.role));
+      }
+      if (actor->organization().empty()) {
+        actor->set_organization(principal.organization());
+      }
+    } else if (actor->user_id() != principal.id()) {
+      others.insert(actor->user_id());
+    }
+  }
+  std::vector<std::string> sorted(others.begin(), others.end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
+// PERMISSION_DENIED, recorded once in the access log, at the first of
+// `others` the principal may not write as.
+absl::Status AuthorizeActors(const ServiceDeps& deps, const Grant& grant,
+                             const CaseFacts* facts,
+                             const std::vector<std::string>& others) {
+  for (const std::string& other : others) {
+    RETURN_IF_ERROR(deps.access->AuthorizeActor(grant, facts, other));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* RunBlocking(const ServiceDeps& deps,
@@ -304,14 +354,16 @@ void ScopeNewCase(const v1::AppendEventsRequest& request, CaseFacts* facts) {
 
 // Hands an authorized append to the engine, whose thread finishes the call
 // once the WAL is synced. Never waits.
+// `events` are the request's, their actors bound (FillActors).
 void StartAppend(const ServiceDeps& deps, grpc::ServerUnaryReactor* reactor,
                  grpc::CallbackServerContext* context,
                  const v1::AppendEventsRequest* request,
-                 v1::AppendEventsResponse* response) {
+                 v1::AppendEventsResponse* response,
+                 std::vector<v1::Event> events) {
   engine::AppendRequest append;
   append.case_id = request->case_id();
   append.expected = FromProto(request->expected());
-  append.events.assign(request->events().begin(), request->events().end());
+  append.events = std::move(events);
   // The callback only fills the response and finishes the call.
   deps.log->AppendAsync(
       std::move(append),
@@ -344,14 +396,20 @@ bool TryAppendWithoutWaiting(const ServiceDeps& deps,
       FactsWithoutWaiting(deps, request->case_id());
   if (!facts.has_value() || !facts->ok()) return false;
   ScopeNewCase(*request, &**facts);
-  if (!deps.access
-           ->AllowedWithoutRecording(*context, kAppendMethod, Action::kAppend,
-                                     request->case_id(), &**facts)
-           .has_value() ||
-      !RefuseAccessRecords(*request).ok()) {
+  const std::optional<Grant> grant = deps.access->AllowedWithoutRecording(
+      *context, kAppendMethod, Action::kAppend, request->case_id(), &**facts);
+  if (!grant.has_value() || !RefuseAccessRecords(*request).ok()) {
     return false;
   }
-  StartAppend(deps, reactor, context, request, response);
+  std::vector<v1::Event> events(request->events().begin(),
+                                request->events().end());
+  for (const std::string& other : FillActors(*grant, &events)) {
+    // Another actor not granted: the executor path records the denial.
+    if (!deps.access->DecideActor(*grant, &**facts, other).allowed()) {
+      return false;
+    }
+  }
+  StartAppend(deps, reactor, context, request, response, std::move(events));
   return true;
 }
 
@@ -390,7 +448,15 @@ grpc::ServerUnaryReactor* CaseWriterService::AppendEvents(
       reactor->Finish(ToGrpcStatus(refused, context));
       return;
     }
-    StartAppend(deps, reactor, context, request, response);
+    std::vector<v1::Event> events(request->events().begin(),
+                                  request->events().end());
+    absl::Status actors =
+        AuthorizeActors(deps, *grant, &*facts, FillActors(*grant, &events));
+    if (!actors.ok()) {
+      reactor->Finish(ToGrpcStatus(actors, context));
+      return;
+    }
+    StartAppend(deps, reactor, context, request, response, std::move(events));
   });
   if (!queued) {
     reactor->Finish(ToGrpcStatus(
@@ -518,6 +584,36 @@ absl::Status ReadPlanInto(const ServiceDeps& deps,
                           grpc::CallbackServerContext* context,
                           const v1::GetPlanRequest* request,
                           v1::GetPlanResponse* response);
+// Leaves out of the response's plan every element folded from events whose
+// labels the caller of `grant` may not see (one Decide() per labelled
+// element, like the timeline's per event), with a marker each (kind and
+// labels) and the count. A break-glass pass marks the grant BREAK_GLASS.
+void WithholdPlanElements(const ServiceDeps& deps, Grant* grant,
+                          const CaseFacts& facts,
+                          v1::GetPlanResponse* response) {
+  v1::CasePlan* plan = response->mutable_plan();
+  std::vector<projections::PlanElement> hidden;
+  for (const v1::PlanElementLabels& entry : plan->element_labels()) {
+    const Decision seen = deps.access->DecideEvent(
+        *grant, &facts,
+        absl::StrCat("plan:", projections::PlanElementKindName(entry.kind())),
+        LabelsOf(entry.labels()));
+    if (seen.allowed()) {
+      if (seen.decision == v1::ACCESS_DECISION_BREAK_GLASS) {
+        grant->decision.decision = v1::ACCESS_DECISION_BREAK_GLASS;
+      }
+      continue;
+    }
+    hidden.emplace_back(entry.kind(), entry.element_id());
+    v1::PlanElementLabels* marker = response->add_withheld_elements();
+    marker->set_kind(entry.kind());
+    *marker->mutable_labels() = entry.labels();
+  }
+  for (const projections::PlanElement& element : hidden) {
+    projections::RemovePlanElement(plan, element);
+  }
+  response->set_withheld(static_cast<uint32_t>(hidden.size()));
+}
 }  // namespace
 
 grpc::ServerUnaryReactor* QueriesService::GetPlan(
@@ -531,7 +627,9 @@ grpc::ServerUnaryReactor* QueriesService::GetPlan(
                                                 request->case_id(), &facts));
     RETURN_IF_ERROR(NotErased(deps, request->case_id()));
     RETURN_IF_ERROR(ReadPlanInto(deps, context, request, response));
-    return deps.access->RecordRead(grant, 1, response->plan().version(), 0);
+    WithholdPlanElements(deps, &grant, facts, response);
+    return deps.access->RecordRead(grant, 1, response->plan().version(),
+                                   response->withheld());
   });
 }
 

@@ -130,6 +130,11 @@ Decision DecideForRole(const v1::AccessPolicy& policy,
         }
         break_glass = true;
       }
+      if (a == Action::kAppend && !query.actor.empty() &&
+          query.actor != principal.id() &&
+          !Covers(principal.may_write_as(), query.actor)) {
+        return Deny("actor");
+      }
       if (event_level) {
         std::string r = CheckLabels(policy, principal, query,
                                     /*consent_exempt=*/false, &break_glass);
@@ -284,6 +289,11 @@ absl::StatusOr<v1::AccessPolicy> ParsePolicy(absl::string_view text) {
          }))) {
       return absl::InvalidArgumentError(
           f + ".token_sha256_hex: 64 lower-case hex digits");
+    }
+    for (const std::string& actor : p.may_write_as()) {
+      if (actor.empty()) {
+        return absl::InvalidArgumentError(f + ".may_write_as: empty entry");
+      }
     }
     if (h.empty() && p.certificate_identity().empty()) {
       return absl::InvalidArgumentError(

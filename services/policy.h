@@ -19,6 +19,8 @@
 //               principal.event_types and whose case's program is in
 //               principal.programs
 //   admin       operations and verify; no case content
+// Appends name the principal as the events' actor; another actor only if
+// principal.may_write_as covers it ("*": anyone), else denied ("actor").
 // Labelled events: every label must be in principal.allowed_labels; a label
 // in policy.consent_required_labels also needs a consent in force for the
 // call's purpose (auditors are exempt from the consent requirement, not
@@ -70,9 +72,15 @@ struct AccessQuery {
   // (aggregated metrics, subscriptions across cases, operations).
   const CaseFacts* case_facts = nullptr;
   // Event-level decision (one event of a history, timeline or
-  // subscription): its type and labels. Empty type: a call-level decision.
+  // subscription): its type and labels; or one element of a plan: type
+  // "plan:<kind>" ("plan:goal") and the labels of the events folded into
+  // it. Empty type: a call-level decision.
   std::string event_type;
   std::vector<v1::SensitivityLabel> labels;
+  // kAppend only: an actor id (Actor.user_id) the appended events name.
+  // Empty: the call-level decision. Set and different from the principal's
+  // id: allowed only if principal.may_write_as covers it (reason "actor").
+  std::string actor;
   // The purpose the client sent ("x-purpose").
   std::string purpose;
   // For consent expiry.
@@ -84,7 +92,7 @@ struct Decision {
   // The role that granted it (ROLE_UNSPECIFIED when denied).
   v1::Role role = v1::ROLE_UNSPECIFIED;
   // Why it was denied: "role", "scope", "event type", "program", "label",
-  // "consent"; empty when allowed. Never record content.
+  // "consent", "actor"; empty when allowed. Never record content.
   std::string reason;
   // The output must be de-identified (analysts).
   bool deidentify = false;

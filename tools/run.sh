@@ -8,7 +8,8 @@
 # Env: DATA_DIR (default data), LISTEN (default 127.0.0.1:50051),
 #      DEMO_CASES (default 60), JOBS (default 2),
 #      ACCESS_DIR (default <DATA_DIR>-access: the demo policy, tokens and
-#      pseudonym key, created once, readable by the owner only).
+#      pseudonym key, readable by the owner only; tokens and key are made
+#      once, the policy is rewritten at every start).
 # The demo serves plaintext on loopback (--plaintext_loopback) with demo
 # tokens; never expose it. README.md, "Security and access", shows TLS.
 set -euo pipefail
@@ -26,16 +27,18 @@ ACCESS_DIR="${ACCESS_DIR:-$DATA_DIR-access}"
 # policy holds only the tokens' SHA-256. Tokens are never printed.
 random_token() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 token_hash() { printf '%s' "$(cat "$1")" | sha256sum | cut -d' ' -f1; }
-if [ ! -f "$ACCESS_DIR/policy.textproto" ]; then
-  mkdir -p "$ACCESS_DIR"
-  chmod 700 "$ACCESS_DIR"
-  (
-    umask 077
-    for who in admin caseworker analyst auditor; do
-      random_token >"$ACCESS_DIR/$who.token"
-    done
+# Tokens and the pseudonym key are made once; the policy is rewritten from
+# the tokens' hashes at every start (so it follows this script's changes).
+mkdir -p "$ACCESS_DIR"
+chmod 700 "$ACCESS_DIR"
+(
+  umask 077
+  for who in admin caseworker analyst auditor; do
+    [ -f "$ACCESS_DIR/$who.token" ] || random_token >"$ACCESS_DIR/$who.token"
+  done
+  [ -f "$ACCESS_DIR/pseudonym.key" ] ||
     head -c 32 /dev/urandom >"$ACCESS_DIR/pseudonym.key"
-    cat >"$ACCESS_DIR/policy.textproto" <<POLICY
+  cat >"$ACCESS_DIR/policy.textproto" <<POLICY
 # Demo access policy (caseledger.v1.AccessPolicy), written by tools/run.sh.
 # No consent_required_labels here, so that demo-admin can export the whole
 # ledger (a subscription never breaks glass); README.md shows a policy that
@@ -48,6 +51,10 @@ principals {
   teams: "*"
   programs: "*"
   event_types: "*"
+  # The demo caseload's events name its fictional staff (case managers,
+  # supervisors, a trainer) as their actors; loading it means writing on
+  # their behalf, which must be granted explicitly.
+  may_write_as: "*"
   # Every label: it also exports the whole ledger.
   allowed_labels: [SENSITIVITY_LABEL_HEALTH, SENSITIVITY_LABEL_FINANCIAL,
                    SENSITIVITY_LABEL_TRAUMA, SENSITIVITY_LABEL_SUBSTANCE_USE_PART2,
@@ -79,8 +86,7 @@ principals {
   token_sha256_hex: "$(token_hash "$ACCESS_DIR/auditor.token")"
 }
 POLICY
-  )
-fi
+)
 CASECTL="build/tools/casectl/casectl --server=$LISTEN --token-file=$ACCESS_DIR/admin.token"
 AS="build/tools/casectl/casectl --server=$LISTEN --token-file=$ACCESS_DIR"
 

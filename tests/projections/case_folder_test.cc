@@ -169,6 +169,82 @@ TEST(CaseFolderTest, PlanAndFactsFollowTheEvents) {
   EXPECT_EQ(facts.close_outcomes(0), v1::CASE_OUTCOME_SUCCESSFUL);
 }
 
+v1::Event WithLabel(v1::Event e, v1::SensitivityLabel label) {
+  e.mutable_envelope()->add_sensitivity(label);
+  return e;
+}
+
+// The element_labels entry of `kind`/`id`, as label numbers (empty: none).
+std::vector<int> LabelsOf(const v1::CasePlan& plan, v1::PlanElementKind kind,
+                          const std::string& id) {
+  for (const v1::PlanElementLabels& e : plan.element_labels()) {
+    if (e.kind() == kind && e.element_id() == id) {
+      return std::vector<int>(e.labels().begin(), e.labels().end());
+    }
+  }
+  return {};
+}
+
+TEST(CaseFolderTest, PlanElementsKeepTheLabelsOfTheirEvents) {
+  v1::Event plain = MakeGoalSetEvent("g1", "Own flat");
+  v1::Event corrected_later = MakeGoalSetEvent("g2", "Get a jbo");
+  v1::Event step = Payload([](v1::EventPayload& p) {
+    p.mutable_plan_step_added()->set_goal_id("g1");
+    p.mutable_plan_step_added()->set_step_id("s1");
+  });
+  v1::Event step_done = Payload([](v1::EventPayload& p) {
+    p.mutable_plan_step_completed()->set_step_id("s1");
+  });
+  v1::Event consent = Payload([](v1::EventPayload& p) {
+    p.mutable_consent_given()->set_consent_id("c1");
+  });
+  v1::Event revoked = Payload([](v1::EventPayload& p) {
+    p.mutable_consent_revoked()->set_consent_id("c1");
+  });
+  v1::Event work = Payload([](v1::EventPayload& p) {
+    p.mutable_absence_started()->set_employer("Acme");
+  });
+  v1::Event fix = Payload([&](v1::EventPayload& p) {
+    p.mutable_event_corrected()->set_target_event_id(
+        corrected_later.envelope().event_id());
+    p.mutable_event_corrected()
+        ->mutable_corrected()
+        ->mutable_goal_set()
+        ->set_goal_id("g2");
+  });
+  const std::vector<v1::Event> events = Numbered(
+      {plain, corrected_later, WithLabel(step, v1::SENSITIVITY_LABEL_TRAUMA),
+       WithLabel(step_done, v1::SENSITIVITY_LABEL_HEALTH),
+       WithLabel(consent, v1::SENSITIVITY_LABEL_HEALTH), revoked,
+       WithLabel(WithLabel(work, v1::SENSITIVITY_LABEL_FINANCIAL),
+                 v1::SENSITIVITY_LABEL_HEALTH),
+       WithLabel(fix, v1::SENSITIVITY_LABEL_SUBSTANCE_USE_PART2)});
+  const v1::CasePlan plan = FoldCase(events, ScoringConfig()).plan();
+  // A step's labels are its goal's (the completion names only the step).
+  EXPECT_THAT(LabelsOf(plan, v1::PLAN_ELEMENT_KIND_GOAL, "g1"),
+              ::testing::ElementsAre(v1::SENSITIVITY_LABEL_TRAUMA,
+                                     v1::SENSITIVITY_LABEL_HEALTH));
+  // A correction's labels join the corrected event's.
+  EXPECT_THAT(
+      LabelsOf(plan, v1::PLAN_ELEMENT_KIND_GOAL, "g2"),
+      ::testing::ElementsAre(v1::SENSITIVITY_LABEL_SUBSTANCE_USE_PART2));
+  // Distinct and ascending; singletons have no id.
+  EXPECT_THAT(LabelsOf(plan, v1::PLAN_ELEMENT_KIND_WORK, ""),
+              ::testing::ElementsAre(v1::SENSITIVITY_LABEL_HEALTH,
+                                     v1::SENSITIVITY_LABEL_FINANCIAL));
+  // A revoked consent is gone, and its labels with it.
+  EXPECT_TRUE(LabelsOf(plan, v1::PLAN_ELEMENT_KIND_CONSENT, "c1").empty());
+  EXPECT_EQ(plan.element_labels_size(), 3);
+  // Folding one event at a time (corrections aside) gives the same labels.
+  CaseFolder incremental{ScoringConfig()};
+  for (size_t i = 0; i + 1 < events.size(); ++i) incremental.Apply(events[i]);
+  EXPECT_THAT(LabelsOf(incremental.plan(), v1::PLAN_ELEMENT_KIND_GOAL, "g1"),
+              ::testing::ElementsAre(v1::SENSITIVITY_LABEL_TRAUMA,
+                                     v1::SENSITIVITY_LABEL_HEALTH));
+  EXPECT_TRUE(
+      LabelsOf(incremental.plan(), v1::PLAN_ELEMENT_KIND_GOAL, "g2").empty());
+}
+
 TEST(CaseFolderTest, IncrementalApplyEqualsFold) {
   std::vector<v1::Event> events =
       Numbered({MakeGoalSetEvent("g1", "One"), MakeGoalSetEvent("g2", "Two")});

@@ -312,7 +312,10 @@ std::vector<Rpc> Rpcs() {
                     }});
     rpcs.push_back({n1 ? "append n1" : "append s1", false,
                     [id](T* t, const Caller& c, const std::string& p) {
-                      return t->Append(c, id, {testing::MakeNoteEvent()}, p);
+                      // No actor: the server names the caller.
+                      v1::Event note = testing::MakeNoteEvent();
+                      note.mutable_envelope()->clear_actor();
+                      return t->Append(c, id, {note}, p);
                     }});
   }
   rpcs.push_back(
@@ -462,6 +465,79 @@ TEST_F(AccessControlTest, AuthorizationMatrixAndEachCallLoggedOnce) {
   EXPECT_EQ(erased->erased_by(), "admin");
 }
 
+v1::Event NoteBy(const std::string& actor) {
+  v1::Event e = testing::MakeNoteEvent();
+  e.mutable_envelope()->clear_actor();
+  if (!actor.empty()) {
+    e.mutable_envelope()->mutable_actor()->set_user_id(actor);
+    e.mutable_envelope()->mutable_actor()->set_role("caseworker");
+  }
+  return e;
+}
+
+TEST_F(AccessControlTest, AppendedActorIsTheAuthenticatedPrincipal) {
+  const Caller anna{"cm-anna", "", true};
+  const Caller sup{"sup-north", kSupToken};
+  const Caller writer{"writer", kWriterToken};
+  auto version = [&] {
+    absl::StatusOr<engine::CaseHead> head =
+        server_->log()->GetCaseHead("case-n1");
+    EXPECT_TRUE(head.ok()) << head.status();
+    return head.ok() ? head->version : 0;
+  };
+  auto last_actor = [&] {
+    engine::ReadCaseRequest read;
+    read.case_id = "case-n1";
+    read.direction = engine::Direction::kBackward;
+    read.max_count = 1;
+    absl::StatusOr<engine::ReadPage> page = server_->log()->ReadCase(read);
+    EXPECT_TRUE(page.ok() && page->events.size() == 1u);
+    return page.ok() && !page->events.empty()
+               ? page->events[0].envelope().actor()
+               : v1::Actor();
+  };
+  // Her own id: stored as sent.
+  ASSERT_TRUE(Append(anna, "case-n1", {NoteBy("cm-anna")}, "own").ok());
+  EXPECT_EQ(last_actor().user_id(), "cm-anna");
+  // No actor: the server fills in the principal, its role and organisation.
+  ASSERT_TRUE(Append(anna, "case-n1", {NoteBy("")}, "filled").ok());
+  v1::Actor filled = last_actor();
+  EXPECT_EQ(filled.user_id(), "cm-anna");
+  EXPECT_EQ(filled.role(), "caseworker");
+  EXPECT_EQ(filled.organization(), "org-test");
+  ASSERT_TRUE(Append(sup, "case-n1", {NoteBy("")}, "filled-sup").ok());
+  EXPECT_EQ(last_actor().user_id(), "sup-north");
+  EXPECT_EQ(last_actor().role(), "supervisor");
+  // Anyone else: PERMISSION_DENIED, nothing written (the whole request, even
+  // with an event of her own in it), one DENIED record in the access log.
+  const uint64_t before = version();
+  for (const auto& [caller, purpose] :
+       std::vector<std::pair<Caller, std::string>>{{anna, "forge-anna"},
+                                                   {sup, "forge-sup"}}) {
+    SCOPED_TRACE(purpose);
+    const grpc::Status s =
+        Append(caller, "case-n1",
+               {NoteBy(caller.name), NoteBy("cm-bob"), NoteBy("")}, purpose);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << s.error_message();
+    EXPECT_FALSE(absl::StrContains(s.error_message(), "cm-bob"));
+    EXPECT_FALSE(absl::StrContains(s.error_message(), "case-"));
+    const std::vector<v1::Event> records = RecordsWithPurpose(purpose);
+    ASSERT_EQ(records.size(), 1u);
+    const v1::AccessRecorded& r = records[0].payload().access_recorded();
+    EXPECT_EQ(r.decision(), v1::ACCESS_DECISION_DENIED);
+    EXPECT_EQ(r.reason(), "actor");
+    EXPECT_EQ(r.output(), "append");
+    EXPECT_EQ(r.case_id(), "case-n1");
+    EXPECT_EQ(records[0].envelope().actor().user_id(), caller.name);
+  }
+  EXPECT_EQ(version(), before);
+  // A principal granted may_write_as (the fixture writer: "*") may.
+  ASSERT_TRUE(Append(writer, "case-n1", {NoteBy("cm-bob")}, "delegated").ok());
+  EXPECT_EQ(last_actor().user_id(), "cm-bob");
+  EXPECT_TRUE(RecordsWithPurpose("delegated").empty());  // writes: event log
+}
+
 TEST_F(AccessControlTest, IdentityIsPerCallOnOneConnection) {
   // One TLS connection without a client certificate; calls alternate.
   auto stub = v1::Queries::NewStub(plain_);
@@ -602,6 +678,137 @@ TEST_F(AccessControlTest, SensitiveEventsAreWithheldWithAMarker) {
   EXPECT_FALSE(absl::StrContains(text, kPart2Text));
   EXPECT_FALSE(absl::StrContains(text, kHealthText));
   EXPECT_FALSE(absl::StrContains(text, "Client Name X"));
+}
+
+v1::Event Labelled(v1::Event e, v1::SensitivityLabel label) {
+  e.mutable_envelope()->add_sensitivity(label);
+  return e;
+}
+
+TEST_F(AccessControlTest, PlanWithholdsElementsOfLabelledEvents) {
+  constexpr char kPart2Goal[] = "part-two-goal-words-91ab";
+  constexpr char kNotesGoal[] = "counselling-goal-words-5e2f";
+  const Caller writer{"writer", kWriterToken};
+  v1::EventPayload resource;
+  resource.mutable_resource_connected()->set_resource_id("r-health");
+  resource.mutable_resource_connected()->set_name("health-resource-name-77c0");
+  resource.mutable_resource_connected()->set_kind(v1::RESOURCE_KIND_FORMAL);
+  const grpc::Status written_status =
+      Append(writer, "case-n1",
+             {Labelled(testing::MakeGoalSetEvent("g-part2", kPart2Goal),
+                       v1::SENSITIVITY_LABEL_SUBSTANCE_USE_PART2),
+              Labelled(testing::MakeGoalSetEvent("g-notes", kNotesGoal),
+                       v1::SENSITIVITY_LABEL_COUNSELLING_NOTES),
+              Labelled(MakeEvent(resource), v1::SENSITIVITY_LABEL_HEALTH)});
+  ASSERT_TRUE(written_status.ok()) << written_status.error_message();
+  const uint64_t written = last_commit_;
+  struct Want {
+    Caller caller;
+    std::string purpose;
+    std::set<std::string> goals;
+    bool resource;
+    std::multiset<v1::SensitivityLabel> withheld;
+  };
+  const Caller anna{"cm-anna", "", true};
+  const Caller sup{"sup-north", kSupToken};
+  const Caller aud{"auditor", kAudToken};
+  std::vector<Want> wants = {
+      // Auditor: HEALTH and Part 2 allowed (no consent needed), not notes.
+      {aud,
+       "plan-aud",
+       {"g1", "g-part2"},
+       true,
+       {v1::SENSITIVITY_LABEL_COUNSELLING_NOTES}},
+      // Anna: HEALTH; Part 2 allowed but without a consent in force.
+      {anna,
+       "plan-anna",
+       {"g1"},
+       true,
+       {v1::SENSITIVITY_LABEL_SUBSTANCE_USE_PART2,
+        v1::SENSITIVITY_LABEL_COUNSELLING_NOTES}},
+      // The supervisor may see no label at all.
+      {sup,
+       "plan-sup",
+       {"g1"},
+       false,
+       {v1::SENSITIVITY_LABEL_SUBSTANCE_USE_PART2,
+        v1::SENSITIVITY_LABEL_COUNSELLING_NOTES, v1::SENSITIVITY_LABEL_HEALTH}},
+  };
+  for (bool as_of : {false, true}) {
+    for (const Want& want : wants) {
+      const std::string purpose =
+          absl::StrCat(want.purpose, as_of ? "-as-of" : "");
+      SCOPED_TRACE(purpose);
+      auto stub = v1::Queries::NewStub(ChannelFor(want.caller));
+      grpc::ClientContext context;
+      Prepare(&context, want.caller, purpose);
+      v1::GetPlanRequest request;
+      request.set_case_id("case-n1");
+      if (as_of) {
+        request.set_recorded_position(written);
+      } else {
+        request.set_min_position(written);
+      }
+      v1::GetPlanResponse response;
+      ASSERT_TRUE(stub->GetPlan(&context, request, &response).ok());
+      std::set<std::string> goals;
+      for (const v1::PlanGoal& g : response.plan().goals()) {
+        goals.insert(g.goal_id());
+      }
+      EXPECT_EQ(goals, want.goals);
+      EXPECT_EQ(response.plan().resources_size(), want.resource ? 1 : 0);
+      EXPECT_EQ(response.withheld(), want.withheld.size());
+      std::multiset<v1::SensitivityLabel> markers;
+      for (const v1::PlanElementLabels& m : response.withheld_elements()) {
+        EXPECT_TRUE(m.element_id().empty());  // no id, no content
+        EXPECT_NE(m.kind(), v1::PLAN_ELEMENT_KIND_UNSPECIFIED);
+        ASSERT_EQ(m.labels_size(), 1);
+        markers.insert(m.labels(0));
+      }
+      EXPECT_EQ(markers, want.withheld);
+      // Nothing of a withheld element in the answer, labels list included.
+      std::string text;
+      google::protobuf::TextFormat::PrintToString(response, &text);
+      if (!want.goals.count("g-part2")) {
+        EXPECT_FALSE(absl::StrContains(text, kPart2Goal));
+        EXPECT_FALSE(absl::StrContains(text, "g-part2"));
+      }
+      EXPECT_FALSE(absl::StrContains(text, kNotesGoal));
+      EXPECT_FALSE(absl::StrContains(text, "g-notes"));
+      // The read is in the access log once, with the withheld count.
+      const std::vector<v1::Event> records = RecordsWithPurpose(purpose);
+      ASSERT_EQ(records.size(), 1u);
+      EXPECT_EQ(records[0].payload().access_recorded().withheld(),
+                want.withheld.size());
+      EXPECT_EQ(records[0].payload().access_recorded().output(), "plan");
+    }
+  }
+  // A consent for treatment covering Part 2 shows anna that goal, for that
+  // purpose only.
+  v1::EventPayload consent;
+  consent.mutable_consent_given()->set_consent_id("c-plan");
+  consent.mutable_consent_given()->add_purposes("treatment");
+  consent.mutable_consent_given()->add_data_categories(
+      v1::SENSITIVITY_LABEL_SUBSTANCE_USE_PART2);
+  ASSERT_TRUE(Append(anna, "case-n1", {MakeEvent(consent)}).ok());
+  for (const auto& [purpose, shown] : std::vector<std::pair<std::string, bool>>{
+           {"treatment", true}, {"research", false}}) {
+    grpc::ClientContext context;
+    Prepare(&context, anna, purpose);
+    v1::GetPlanRequest request;
+    request.set_case_id("case-n1");
+    request.set_min_position(last_commit_);
+    v1::GetPlanResponse response;
+    ASSERT_TRUE(v1::Queries::NewStub(anna_)
+                    ->GetPlan(&context, request, &response)
+                    .ok());
+    bool found = false;
+    for (const v1::PlanGoal& g : response.plan().goals()) {
+      found |= g.goal_id() == "g-part2";
+    }
+    EXPECT_EQ(found, shown) << purpose;
+    EXPECT_EQ(response.withheld(), shown ? 1u : 2u) << purpose;
+  }
 }
 
 TEST_F(AccessControlTest, AuditorsQueryAndVerifyTheAccessLog) {

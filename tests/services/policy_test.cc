@@ -430,6 +430,48 @@ TEST_F(PolicyTest, BreakGlassPassesScopeAndConsentButNotLabelsOrWrites) {
   EXPECT_EQ(Run(anna, row, &other).reason, "scope");
 }
 
+TEST_F(PolicyTest, AppendsNameThePrincipalAsActorUnlessGranted) {
+  v1::Principal anna = PrincipalFor(v1::ROLE_CASEWORKER);
+  const CaseFacts assigned = FactsFor(Scope::kAssigned);
+  AccessQuery q;
+  q.action = Action::kAppend;
+  q.case_facts = &assigned;
+  q.today = projections::MakeDate(2026, 12, 6);
+  // Call level (no actor) and her own id: allowed.
+  EXPECT_EQ(Decide(policy_, anna, q).decision, ACCESS_DECISION_ALLOWED);
+  q.actor = "cm-anna";
+  EXPECT_EQ(Decide(policy_, anna, q).decision, ACCESS_DECISION_ALLOWED);
+  // Someone else: denied, whatever her scope.
+  q.actor = "cm-bob";
+  Decision d = Decide(policy_, anna, q);
+  EXPECT_EQ(d.decision, ACCESS_DECISION_DENIED);
+  EXPECT_EQ(d.reason, "actor");
+  // Break-glass does not let her write as another.
+  q.purpose = "break-glass: crisis";
+  anna.set_may_break_glass(true);
+  EXPECT_EQ(Decide(policy_, anna, q).reason, "actor");
+  // Only an explicit grant does: a named actor, or "*".
+  anna.add_may_write_as("cm-carl");
+  EXPECT_EQ(Decide(policy_, anna, q).reason, "actor");
+  anna.add_may_write_as("cm-bob");
+  EXPECT_EQ(Decide(policy_, anna, q).decision, ACCESS_DECISION_ALLOWED);
+  v1::Principal sup = PrincipalFor(v1::ROLE_SUPERVISOR);
+  const CaseFacts team = FactsFor(Scope::kTeam);
+  q.case_facts = &team;
+  q.purpose.clear();
+  EXPECT_EQ(Decide(policy_, sup, q).reason, "actor");
+  sup.add_may_write_as("*");
+  EXPECT_EQ(Decide(policy_, sup, q).decision, ACCESS_DECISION_ALLOWED);
+  // The grant does not widen scope: still only cases she may write.
+  const CaseFacts other = FactsFor(Scope::kOther);
+  q.case_facts = &other;
+  EXPECT_EQ(Decide(policy_, sup, q).reason, "scope");
+  // Roles that may not append stay denied for the role.
+  v1::Principal aud = PrincipalFor(v1::ROLE_AUDITOR);
+  aud.add_may_write_as("*");
+  EXPECT_EQ(Decide(policy_, aud, q).reason, "role");
+}
+
 TEST_F(PolicyTest, SeveralRolesOneSuffices) {
   v1::Principal p = Make("ops", v1::ROLE_ADMIN);
   p.add_roles(v1::ROLE_AUDITOR);
@@ -492,6 +534,8 @@ TEST_F(PolicyTest, ParsePolicyChecksPrincipals) {
            "principals { id: \"a\" roles: ROLE_ADMIN certificate_identity: "
            "\"x\" } principals { id: \"a\" roles: ROLE_ADMIN "
            "certificate_identity: \"y\" }",
+           "principals { id: \"a\" roles: ROLE_CASEWORKER "
+           "certificate_identity: \"x\" may_write_as: \"\" }",
            "not a policy",
        }) {
     SCOPED_TRACE(bad);

@@ -22,7 +22,8 @@ inline constexpr char kTestToken[] =
 std::string TokenHash(const std::string& token);
 
 // One principal "test-superuser" with every role, "*" teams, programs and
-// event types, and every sensitivity label, authenticated by `token`.
+// event types, every sensitivity label, and may_write_as "*" (fixtures
+// append events that name other staff), authenticated by `token`.
 v1::AccessPolicy SuperuserPolicy(const std::string& token = kTestToken);
 
 // The same policy in text format (for a --policy file).

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "services/server.h"
 #include "tests/testing/access.h"
+#include "tests/testing/certificates.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/raw_log.h"
@@ -770,6 +771,170 @@ TEST_F(CasectlTest, ExportImportCarriesAnErasedCase) {
   const CliRun plan_b = CasectlAt(b, "--json plan case-000001");
   ASSERT_EQ(plan_b.exit_code, 0) << plan_b.err;
   EXPECT_EQ(plan_a.out, plan_b.out);
+}
+
+// casectl's identity flags against a server that requires TLS (mutual TLS
+// offered): --tls-ca, --tls-cert/--tls-key and --token-file, and the exit
+// codes and messages when they are wrong or missing.
+class CasectlTlsTest : public ::testing::Test {
+ protected:
+  static constexpr char kClientIdentity[] = "casectl-client";
+
+  void SetUp() override {
+    const testing::Pem server = ca_.Server();
+    const testing::Pem client = ca_.Client(kClientIdentity);
+    const testing::Pem stranger = rogue_.Client(kClientIdentity);
+    WriteFile(dir_.Sub("server.pem"), server.certificate);
+    WriteFile(dir_.Sub("server.key"), server.private_key);
+    WriteFile(dir_.Sub("ca.pem"), ca_.certificate());
+    WriteFile(dir_.Sub("client.pem"), client.certificate);
+    WriteFile(dir_.Sub("client.key"), client.private_key);
+    WriteFile(dir_.Sub("rogue-ca.pem"), rogue_.certificate());
+    WriteFile(dir_.Sub("stranger.pem"), stranger.certificate);
+    WriteFile(dir_.Sub("stranger.key"), stranger.private_key);
+    WriteFile(dir_.Sub("token"), std::string(testing::kTestToken) + "\n");
+    WriteFile(dir_.Sub("wrong.token"), kWrongToken);
+    WriteFile(dir_.Sub("empty.token"), "\n");
+    services::ServerOptions options;
+    options.data_dir = dir_.Sub("data");
+    options.listen = "127.0.0.1:0";
+    options.log.sync = false;
+    options.tls.cert_file = dir_.Sub("server.pem");
+    options.tls.key_file = dir_.Sub("server.key");
+    options.tls.client_ca_file = dir_.Sub("ca.pem");
+    options.access.policy = testing::SuperuserPolicy();
+    // The same grants for whoever holds the client certificate.
+    v1::Principal* by_certificate = options.access.policy.add_principals();
+    *by_certificate = options.access.policy.principals(0);
+    by_certificate->set_id(kClientIdentity);
+    by_certificate->clear_token_sha256_hex();
+    by_certificate->set_certificate_identity(kClientIdentity);
+    ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(options));
+  }
+
+  // Runs casectl against the TLS server with `args`; stdout and stderr
+  // apart.
+  CliRun Run(const std::string& args) {
+    const std::string err_file = dir_.Sub("stderr.txt");
+    CliRun run = RunCommand(
+        absl::StrCat(CASECTL_PATH, " --server=127.0.0.1:", server_->port(),
+                     " --timeout=10 ", args, " 2>", err_file, " </dev/null"));
+    run.err = ReadFile(err_file);
+    return run;
+  }
+
+  std::string Flag(const std::string& name, const std::string& file) {
+    return absl::StrCat(" --", name, "=", dir_.Sub(file));
+  }
+
+  // The access log's records of `principal`.
+  std::vector<v1::Event> RecordsOf(const std::string& principal) {
+    services::AccessLogQuery query;
+    query.principal = principal;
+    query.max_count = 1000;
+    absl::StatusOr<services::AccessLogPage> page =
+        server_->access_log()->Query(query);
+    EXPECT_OK(page.status());
+    return page.ok() ? page->records : std::vector<v1::Event>();
+  }
+
+  static constexpr char kWrongToken[] =
+      "wrong-token-0f1e2d3c4b5a69788796a5b4c3d2e1f0aabbccdd";
+  TempDir dir_;
+  testing::TestCa ca_{"casectl test CA"};
+  testing::TestCa rogue_{"rogue CA"};
+  std::unique_ptr<services::LedgerServer> server_;
+};
+
+TEST_F(CasectlTlsTest, TlsWithTokenOrClientCertificate) {
+  // TLS with the test CA and a bearer token from --token-file.
+  CliRun append = RunCommand(absl::StrCat(
+      CASECTL_PATH, " --server=127.0.0.1:", server_->port(), " --timeout=10",
+      Flag("tls-ca", "ca.pem"), Flag("token-file", "token"),
+      " append c1 --expect=no-stream < ",
+      [&] {
+        WriteFile(dir_.Sub("events.json"), kEvents);
+        return dir_.Sub("events.json");
+      }(),
+      " 2>&1"));
+  ASSERT_EQ(append.exit_code, 0) << append.out;
+  CliRun plan = Run(Flag("tls-ca", "ca.pem") + Flag("token-file", "token") +
+                    " --purpose=tls-token plan c1");
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_TRUE(absl::StrContains(plan.out, "Goal 'Get my own flat'"))
+      << plan.out;
+  // Mutual TLS: the client certificate alone identifies the caller.
+  CliRun history = Run(
+      Flag("tls-ca", "ca.pem") + Flag("tls-cert", "client.pem") +
+      Flag("tls-key", "client.key") + " --purpose=tls-certificate history c1");
+  EXPECT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_TRUE(absl::StrContains(history.out, "GoalSet")) << history.out;
+  const std::vector<v1::Event> records = RecordsOf(kClientIdentity);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].payload().access_recorded().purpose(),
+            "tls-certificate");
+  EXPECT_EQ(records[0].payload().access_recorded().output(), "history");
+  EXPECT_EQ(RecordsOf("test-superuser").size(), 1u);  // the plan read
+}
+
+TEST_F(CasectlTlsTest, WrongCaOrMissingCredentialsFailClearlyWithoutSecrets) {
+  auto expect_clean = [](const CliRun& run) {
+    EXPECT_FALSE(absl::StrContains(run.err, testing::kTestToken)) << run.err;
+    EXPECT_FALSE(absl::StrContains(run.err, kWrongToken)) << run.err;
+    EXPECT_FALSE(absl::StrContains(run.err, "PRIVATE KEY")) << run.err;
+    EXPECT_TRUE(run.out.empty()) << run.out;
+  };
+  // A CA that did not sign the server's certificate: no connection (5).
+  CliRun wrong_ca = Run(Flag("tls-ca", "rogue-ca.pem") +
+                        Flag("token-file", "token") + " status");
+  EXPECT_EQ(wrong_ca.exit_code, 5) << wrong_ca.err;
+  EXPECT_TRUE(absl::StartsWith(wrong_ca.err, "casectl: UNAVAILABLE"))
+      << wrong_ca.err;
+  EXPECT_TRUE(absl::StrContains(wrong_ca.err, "--tls-ca")) << wrong_ca.err;
+  expect_clean(wrong_ca);
+  // Plaintext to a TLS server: no connection either.
+  CliRun plaintext = Run(Flag("token-file", "token") + " status");
+  EXPECT_EQ(plaintext.exit_code, 5) << plaintext.err;
+  expect_clean(plaintext);
+  // A client certificate from another CA fails the handshake.
+  CliRun stranger =
+      Run(Flag("tls-ca", "ca.pem") + Flag("tls-cert", "stranger.pem") +
+          Flag("tls-key", "stranger.key") + " status");
+  EXPECT_EQ(stranger.exit_code, 5) << stranger.err;
+  expect_clean(stranger);
+  // TLS but no token and no certificate: not authenticated (7).
+  CliRun anonymous = Run(Flag("tls-ca", "ca.pem") + " status");
+  EXPECT_EQ(anonymous.exit_code, 7) << anonymous.err;
+  EXPECT_TRUE(absl::StrContains(anonymous.err, "UNAUTHENTICATED"))
+      << anonymous.err;
+  expect_clean(anonymous);
+  // A token nobody holds: 7, and the token is not echoed.
+  CliRun wrong_token = Run(Flag("tls-ca", "ca.pem") +
+                           Flag("token-file", "wrong.token") + " status");
+  EXPECT_EQ(wrong_token.exit_code, 7) << wrong_token.err;
+  expect_clean(wrong_token);
+  // A token file that is missing or empty: usage (2), before any call.
+  CliRun missing = Run(Flag("tls-ca", "ca.pem") +
+                       Flag("token-file", "no-such.token") + " status");
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_EQ(missing.err, "casectl: --token-file: cannot read the file\n");
+  CliRun empty = Run(Flag("tls-ca", "ca.pem") +
+                     Flag("token-file", "empty.token") + " status");
+  EXPECT_EQ(empty.exit_code, 2) << empty.err;
+  EXPECT_EQ(empty.err, "casectl: --token-file: the file is empty\n");
+  // Half a client certificate, or one without a CA: usage (2).
+  CliRun half = Run(Flag("tls-ca", "ca.pem") + Flag("tls-cert", "client.pem") +
+                    " status");
+  EXPECT_EQ(half.exit_code, 2) << half.err;
+  EXPECT_TRUE(absl::StrContains(half.err, "--tls-cert and --tls-key"))
+      << half.err;
+  CliRun no_ca = Run(Flag("tls-cert", "client.pem") +
+                     Flag("tls-key", "client.key") + " status");
+  EXPECT_EQ(no_ca.exit_code, 2) << no_ca.err;
+  EXPECT_TRUE(absl::StrContains(no_ca.err, "--tls-cert needs --tls-ca"))
+      << no_ca.err;
+  // Nothing of these reached the handlers as an authenticated read.
+  EXPECT_TRUE(RecordsOf(kClientIdentity).empty());
 }
 
 }  // namespace

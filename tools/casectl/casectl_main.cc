@@ -331,12 +331,23 @@ int InputError(const std::string& problem) {
   return kUsage;
 }
 
+// What to check when the server cannot be reached (set by Connect; names
+// flags, never their contents).
+std::string& UnavailableHint() {
+  static std::string* hint = new std::string;
+  return *hint;
+}
+
 int Fail(const grpc::Status& status) {
   std::fprintf(stderr, "casectl: %s: %s\n",
                absl::StatusCodeToString(
                    static_cast<absl::StatusCode>(status.error_code()))
                    .c_str(),
                status.error_message().c_str());
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+      !UnavailableHint().empty()) {
+    std::fprintf(stderr, "casectl: %s\n", UnavailableHint().c_str());
+  }
   switch (status.error_code()) {
     case grpc::StatusCode::NOT_FOUND:
       return kNotFound;
@@ -583,8 +594,16 @@ class Cli {
         return "--tls-cert/--tls-key: cannot read the files";
       }
       credentials = grpc::SslCredentials(ssl);
+      UnavailableHint() =
+          "no TLS connection: check --server, that --tls-ca holds the CA "
+          "that signed the server's certificate, and that a --tls-cert is "
+          "signed by a CA the server trusts for clients";
     } else if (args_.Has("tls-cert")) {
       return "--tls-cert needs --tls-ca";
+    } else {
+      UnavailableHint() =
+          "no connection: check --server; a server that uses TLS needs "
+          "--tls-ca";
     }
     channel_ =
         services::CreateAuthChannel(args_.Get("server", "127.0.0.1:50051"),
@@ -689,9 +708,17 @@ class Cli {
     grpc::ClientContext context;
     Prepare(&context);
     v1::GetPlanResponse response;
-    return Output(
-        stub->GetPlan(&context, request, &response), response,
-        [](const v1::GetPlanResponse& r) { return FormatPlan(r.plan()); });
+    return Output(stub->GetPlan(&context, request, &response), response,
+                  [](const v1::GetPlanResponse& r) {
+                    std::string out = FormatPlan(r.plan());
+                    if (r.withheld() > 0) {
+                      absl::StrAppend(
+                          &out, "(", r.withheld(),
+                          " plan element(s) withheld: sensitivity labels "
+                          "without the role or consent)\n");
+                    }
+                    return out;
+                  });
   }
 
   int Timeline() {
