@@ -141,8 +141,13 @@ TEST_F(AccessLogTest, AnAccessLogFromBeforeTheIndexIsStillQueriedWhole) {
       e.mutable_envelope()->mutable_occurred_at()->set_seconds(
           absl::ToUnixSeconds(absl::Now()));
       e.mutable_envelope()->mutable_actor()->set_user_id(who);
+      e.mutable_envelope()->mutable_actor()->set_role("ROLE_CASEWORKER");
       e.mutable_payload()->mutable_access_recorded()->set_purpose(purpose);
       e.mutable_payload()->mutable_access_recorded()->set_case_id("case-1");
+      e.mutable_payload()->mutable_access_recorded()->set_method(
+          "/caseledger.v1.Queries/GetPlan");
+      e.mutable_payload()->mutable_access_recorded()->set_decision(
+          v1::ACCESS_DECISION_ALLOWED);
       ASSERT_OK(old->Append(append));
     }
   }
