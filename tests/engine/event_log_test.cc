@@ -900,6 +900,30 @@ TEST_F(EventLogTest, MixedSyncAndAsyncAppendersAllCompleteWithoutGaps) {
             static_cast<uint64_t>(kThreads * kPerThread));
 }
 
+// Callbacks run on the completion thread group by group: in commit order,
+// whatever the grouping.
+TEST_F(EventLogTest, AsyncCallbacksRunInCommitOrder) {
+  constexpr int kAppends = 300;
+  absl::Mutex mu;
+  std::vector<uint64_t> positions;
+  for (int i = 0; i < kAppends; ++i) {
+    log_->AppendAsync(Request("order-" + std::to_string(i % 7),
+                              ExpectedVersion::Any(), {MakeNoteEvent()}),
+                      [&](absl::StatusOr<AppendResult> r) {
+                        absl::MutexLock lock(&mu);
+                        positions.push_back(r.ok() ? r->commit_position : 0);
+                      });
+  }
+  absl::MutexLock lock(&mu);
+  auto all_called = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu) {
+    return positions.size() == kAppends;
+  };
+  mu.Await(absl::Condition(&all_called));
+  for (int i = 0; i < kAppends; ++i) {
+    EXPECT_EQ(positions[i], static_cast<uint64_t>(i + 1)) << "callback " << i;
+  }
+}
+
 TEST_F(EventLogTest, CloseCompletesQueuedAsyncAppendsDurably) {
   absl::Mutex mu;
   std::vector<std::string> acknowledged;
