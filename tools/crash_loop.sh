@@ -6,7 +6,7 @@
 # gap-free chains, projections equal to a clean rebuild). The CI suite runs
 # the same test with 20 cycles (tests/services/crash_loop_test.cc).
 # Bounded: each cycle ends at <= 24 acknowledged appends, and the whole run
-# is stopped after TIMEOUT seconds (default 7200). Loopback only.
+# is stopped after TIMEOUT seconds (default 10800). Loopback only.
 # Usage: tools/crash_loop.sh [CYCLES] [SEED]
 # Env: CHECK_EVERY, TIMEOUT, JOBS (default 2), BUILD_DIR (default build).
 set -euo pipefail
@@ -19,6 +19,6 @@ export CASELEDGER_CRASH_CYCLES="${1:-1000}"
 export CASELEDGER_CRASH_SEED="${2:-1}"
 export CASELEDGER_CRASH_CHECK_EVERY="${CHECK_EVERY:-10}"
 start=$(date +%s)
-timeout "${TIMEOUT:-7200}" "$BUILD_DIR"/tests/services/crash_loop_test \
+timeout "${TIMEOUT:-10800}" "$BUILD_DIR"/tests/services/crash_loop_test \
   --gtest_brief=1
 echo "crash_loop: $CASELEDGER_CRASH_CYCLES cycles, seed $CASELEDGER_CRASH_SEED, $(( $(date +%s) - start )) s"
