@@ -900,7 +900,7 @@ TEST_F(EventLogTest, MixedSyncAndAsyncAppendersAllCompleteWithoutGaps) {
             static_cast<uint64_t>(kThreads * kPerThread));
 }
 
-// Callbacks run on the completion thread group by group: in commit order,
+// Asynchronous callbacks run group by group in commit order,
 // whatever the grouping.
 TEST_F(EventLogTest, AsyncCallbacksRunInCommitOrder) {
   constexpr int kAppends = 300;
