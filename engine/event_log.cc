@@ -414,6 +414,7 @@ class EventLog::Impl {
         return absl::InvalidArgumentError("case_id: malformed");
       }
       RETURN_IF_ERROR(ValidateEnvelope(request.events[0], "events[0]"));
+      RETURN_IF_ERROR(ValidateKnownFields(request.events[0], "events[0]"));
       if (request.events[0].has_payload()) {
         return absl::InvalidArgumentError(
             "events[0].payload: an erased event has none");

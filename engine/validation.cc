@@ -2,11 +2,14 @@
 
 #include <cstdint>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/ids.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/unknown_field_set.h"
 
 namespace caseledger::engine {
 namespace {
@@ -527,6 +530,40 @@ absl::Status ValidateEnvelope(const v1::Event& event, absl::string_view field) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateKnownFields(const google::protobuf::Message& message,
+                                 absl::string_view field) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  const google::protobuf::UnknownFieldSet& unknown =
+      reflection->GetUnknownFields(message);
+  if (!unknown.empty()) {
+    return Invalid(field,
+                   absl::StrCat("unknown field ", unknown.field(0).number()));
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
+    const std::string path = absl::StrCat(field, ".", f->name());
+    if (f->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, f); ++i) {
+        if (auto s = ValidateKnownFields(
+                reflection->GetRepeatedMessage(message, f, i),
+                absl::StrCat(path, "[", i, "]"));
+            !s.ok()) {
+          return s;
+        }
+      }
+    } else if (auto s = ValidateKnownFields(reflection->GetMessage(message, f),
+                                            path);
+               !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateAppendRequest(const AppendRequest& request,
                                    const ValidationLimits& limits) {
   if (!IsValidCaseId(request.case_id)) {
@@ -570,6 +607,7 @@ absl::Status ValidateAppendRequest(const AppendRequest& request,
     if (auto s = ValidatePayload(event.payload(), f + ".payload"); !s.ok()) {
       return s;
     }
+    if (auto s = ValidateKnownFields(event, f); !s.ok()) return s;
     const size_t bytes = event.ByteSizeLong();
     if (bytes > limits.max_event_bytes) {
       return Invalid(f,

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "caseledger/v1/events.pb.h"
 #include "engine/event_log.h"
+#include "google/protobuf/message.h"
 
 namespace caseledger::engine {
 
@@ -35,6 +36,15 @@ absl::Status ValidateEnvelope(const v1::Event& event, absl::string_view field);
 // Checks one payload; `field` is the path used in messages.
 absl::Status ValidatePayload(const v1::EventPayload& payload,
                              absl::string_view field);
+
+// Checks that `message` and every message inside it carry no field this
+// schema does not know (sent by a newer or a hostile client): the log
+// cannot validate, project or export what it does not understand, and one
+// such event would make every later export refuse the log. The message
+// names the path and the field number, never a value:
+// "events[0].payload.goal_set: unknown field 99".
+absl::Status ValidateKnownFields(const google::protobuf::Message& message,
+                                 absl::string_view field);
 
 // True if `type` names a payload type of this schema ("GoalSet", ...).
 bool IsKnownEventType(absl::string_view type);

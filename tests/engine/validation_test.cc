@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "tests/testing/event_builders.h"
 #include "tests/testing/status_matchers.h"
@@ -97,6 +98,27 @@ TEST(ValidationTest, DuplicateEventIdsInOneAppend) {
   EXPECT_THAT(ValidateAppendRequest(request, ValidationLimits()),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("events[1].envelope.event_id: repeated")));
+}
+
+// Fields this schema does not know are refused wherever they are nested,
+// by path and number (never by value); known fields alone pass.
+TEST(ValidationTest, UnknownFieldsAreRefusedByPath) {
+  v1::Event event = MakeNoteEvent();
+  event.mutable_payload()
+      ->mutable_note_recorded()
+      ->GetReflection()
+      ->MutableUnknownFields(event.mutable_payload()->mutable_note_recorded())
+      ->AddLengthDelimited(99, "secret words");
+  absl::Status status = ValidateAppendRequest(OneEvent(event), {});
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                               "events[0].payload.note_recorded: unknown "
+                               "field 99"));
+  v1::Event top = MakeNoteEvent();
+  top.GetReflection()->MutableUnknownFields(&top)->AddVarint(1234, 7);
+  EXPECT_THAT(ValidateAppendRequest(OneEvent(top), {}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "events[0]: unknown field 1234"));
+  EXPECT_OK(ValidateKnownFields(MakeNoteEvent(), "events[0]"));
 }
 
 TEST(ValidationTest, MessagesDoNotEchoContent) {
