@@ -184,6 +184,16 @@ CaseFacts FactsFromPlan(const v1::CasePlan& plan) {
   return facts;
 }
 
+// The facts of an existing case from the projection's current plan (no
+// facts if the projection has no plan for it).
+absl::StatusOr<CaseFacts> FactsFromProjection(const ServiceDeps& deps,
+                                              const std::string& case_id) {
+  absl::StatusOr<v1::CasePlan> plan = deps.projection->GetPlan(case_id);
+  if (absl::IsNotFound(plan.status())) return CaseFacts{};
+  RETURN_IF_ERROR(plan.status());
+  return FactsFromPlan(*plan);
+}
+
 // What the policy needs about a case, from the projection's current plan.
 // Assignments, transfers and consents are events of the case itself, so
 // this first waits (within the call's limits) until the projections have
@@ -199,10 +209,7 @@ absl::StatusOr<CaseFacts> FactsOf(const ServiceDeps& deps,
   ASSIGN_OR_RETURN(engine::CaseHead head, deps.log->GetCaseHead(case_id));
   if (head.version == 0) return CaseFacts{};
   RETURN_IF_ERROR(AwaitProjection(deps, context, head.last_position));
-  absl::StatusOr<v1::CasePlan> plan = deps.projection->GetPlan(case_id);
-  if (absl::IsNotFound(plan.status())) return CaseFacts{};
-  RETURN_IF_ERROR(plan.status());
-  return FactsFromPlan(*plan);
+  return FactsFromProjection(deps, case_id);
 }
 
 // The one authorization step of a call about one case.
@@ -323,10 +330,10 @@ grpc::ServerUnaryReactor* RunBlocking(const ServiceDeps& deps,
 
 namespace {
 
-// The facts of the case an append is about, read now without waiting; or
-// nullopt when the projections have not yet applied the case's last event
-// (the caller must then wait, off gRPC's threads). Two point reads (the
-// case head and the plan), served from the memtables or the block cache.
+// FactsOf without its wait: the facts of the case an append is about, read
+// now; or nullopt when the projections have not yet applied the case's last
+// event (the caller must then use FactsOf, off gRPC's threads). Two point reads
+// (the case head and the plan), served from the memtables or the block cache.
 std::optional<absl::StatusOr<CaseFacts>> FactsWithoutWaiting(
     const ServiceDeps& deps, const std::string& case_id) {
   if (!engine::IsValidCaseId(case_id)) return CaseFacts{};
@@ -334,10 +341,7 @@ std::optional<absl::StatusOr<CaseFacts>> FactsWithoutWaiting(
   if (!head.ok()) return head.status();
   if (head->version == 0) return CaseFacts{};
   if (deps.projection->Position() < head->last_position) return std::nullopt;
-  absl::StatusOr<v1::CasePlan> plan = deps.projection->GetPlan(case_id);
-  if (absl::IsNotFound(plan.status())) return CaseFacts{};
-  if (!plan.ok()) return plan.status();
-  return FactsFromPlan(*plan);
+  return FactsFromProjection(deps, case_id);
 }
 
 // A case not yet opened is scoped by the CaseOpened that opens it.
