@@ -2,7 +2,10 @@
 #define CASELEDGER_ENGINE_INTERNAL_AEAD_H_
 
 // AES-256-GCM (OpenSSL EVP) with a random 96-bit nonce per message, and
-// random bytes. Pure functions; thread-safe.
+// random bytes. Thread-safe: each thread keeps its own cipher contexts and a
+// buffer of random nonce bytes (refilled from RAND_bytes every 256 nonces,
+// and in a forked child before its first nonce), so no call takes a lock of
+// ours.
 
 #include <cstddef>
 #include <string>
