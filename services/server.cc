@@ -193,7 +193,7 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
   server->access_ = std::make_unique<AccessControl>(options.access,
                                                     server->access_log_.get());
 
-  projections::CaseProjectionOptions projection_options;
+  projections::CaseProjectionOptions projection_options = options.projection;
   projection_options.dir =
       (std::filesystem::path(options.data_dir) / "projections").string();
   ASSIGN_OR_RETURN(server->projection_,

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "engine/options.h"
 #include "grpcpp/server_builder.h"
+#include "projections/case_projection.h"
 #include "services/ledger_services.h"
 #include "services/transfer_service.h"
 
@@ -78,6 +79,9 @@ struct ServerOptions {
   // Engine options (sync, limits); `path`, `key_store_path` (<data_dir>/keys)
   // and `master_key` are set from data_dir and master_key_file.
   engine::EventLogOptions log;
+  // Projection options (chunking, apply delay, cache); `dir` is set from
+  // data_dir (<data_dir>/projections).
+  projections::CaseProjectionOptions projection;
   ServiceLimits limits;
   // TLS; required unless plaintext_loopback.
   TlsOptions tls;

@@ -99,6 +99,13 @@ class ChildProcess {
   int KillAndWait() {
     if (pid_ <= 0) return 0;  // never kill(-1, ...)
     ::kill(pid_, SIGKILL);
+    return Wait();
+  }
+
+  // Waits for the child to exit by itself and reaps it. Returns its wait
+  // status. Requires a successful Spawn().
+  int Wait() {
+    if (pid_ <= 0) return 0;
     int status = 0;
     pid_t reaped;
     do {

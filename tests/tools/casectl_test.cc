@@ -16,8 +16,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "caseledger/v1/ledger_service.pb.h"
 #include "caseledger/v1/transfer.pb.h"
+#include "engine/event_log.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "services/server.h"
@@ -25,6 +28,7 @@
 #include "tests/testing/certificates.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/daemon.h"
+#include "tests/testing/event_builders.h"
 #include "tests/testing/raw_log.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -510,6 +514,112 @@ TEST_F(CasectlTest, TailResumesAcrossAKilledServer) {
   ASSERT_EQ(appended.exit_code, 0) << appended.out;
   EXPECT_EQ(tail.NextPosition(), 3u);
   EXPECT_EQ(daemon->Terminate(), 0);
+}
+
+// An export whose stream ends UNAVAILABLE/CANCELLED mid-way (the server
+// stops) resumes from the next position on the restarted server: the file
+// has every event exactly once, a valid trailer, and imports and verifies.
+// Deterministic, without timing: a subscription sends a batch only once the
+// projections cover it, and the first server's projections hold back the
+// last 10 of 1,010 events (they apply whole chunks of 1,000 at once, a
+// smaller rest only after apply_delay, here an hour). So that server sends
+// positions 1-1000 and can never send the batch that reaches the end (and
+// says caught_up); export must get it from the restarted server.
+TEST_F(CasectlTest, ExportResumesMidStreamAcrossAServerRestart) {
+  server_.reset();
+  services::ServerOptions held = Options(dir_.Sub("data"));
+  held.projection.apply_delay = absl::Hours(1);
+  held.limits.max_wait = absl::Hours(1);  // the held batch waits, no timeout
+  ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(held));
+  const int port = server_->port();
+  constexpr int kCases = 101;
+  constexpr int kEventsPerCase = 10;
+  constexpr uint64_t kTotal = kCases * kEventsPerCase;
+  constexpr uint64_t kChunk = 1000;  // CaseProjectionOptions::chunk_events
+  ASSERT_EQ(held.projection.chunk_events, kChunk);
+  for (int c = 0; c < kCases; ++c) {
+    engine::AppendRequest append;
+    append.case_id = absl::StrCat("case-", 1000 + c);
+    v1::EventPayload opened;
+    opened.mutable_case_opened()->set_program("housing-first");
+    opened.mutable_case_opened()->set_case_manager_id("cm-anna");
+    append.events.push_back(testing::MakeEvent(opened));
+    for (int i = 1; i < kEventsPerCase; ++i) {
+      append.events.push_back(testing::MakeNoteEvent(100));
+    }
+    ASSERT_OK(server_->log()->Append(append).status());
+  }
+  ASSERT_TRUE(server_->projection()->WaitForPosition(
+      kChunk, absl::Now() + absl::Minutes(5)));
+  ASSERT_EQ(server_->projection()->Position(), kChunk);
+
+  testing::ChildProcess exporter;
+  exporter.Spawn(CASECTL_PATH,
+                 {absl::StrCat("--server=127.0.0.1:", port),
+                  absl::StrCat("--token-file=", dir_.Sub("token")), "export",
+                  "--out=-", "--progress=none"});
+  // The first line is out: export has the first batch (more than stdout's
+  // buffer holds) and waits for the next, which this server cannot send.
+  std::string fragment;
+  std::optional<std::string> line = exporter.ReadLine(&fragment);
+  ASSERT_TRUE(line.has_value()) << fragment;
+  std::string text = *line + "\n";
+  EXPECT_EQ(server_->projection()->Position(), kChunk);
+  server_->Shutdown(absl::ZeroDuration());
+  server_.reset();
+  services::ServerOptions restarted = Options(dir_.Sub("data"));
+  restarted.listen = absl::StrCat("127.0.0.1:", port);
+  ASSERT_OK_AND_ASSIGN(server_, services::LedgerServer::Start(restarted));
+  while ((line = exporter.ReadLine(&fragment)).has_value()) {
+    text += *line + "\n";
+  }
+  EXPECT_EQ(fragment, "");
+  const int status = exporter.Wait();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << testing::DescribeWaitStatus(status);
+
+  // Positions 1..kTotal, each once, then the trailer; the same bytes as an
+  // export that was never interrupted.
+  const std::vector<std::string> events = ExportedEvents(text);
+  ASSERT_EQ(events.size(), kTotal);
+  for (size_t i = 0; i < events.size(); ++i) {
+    v1::Event event;
+    ASSERT_TRUE(
+        google::protobuf::util::JsonStringToMessage(events[i], &event).ok())
+        << "line " << i + 1;
+    ASSERT_EQ(event.envelope().global_position(), i + 1);
+  }
+  const std::string whole = dir_.Sub("whole.jsonl");
+  ASSERT_EQ(CasectlAt(port, "export --progress=none --out=" + whole).exit_code,
+            0);
+  EXPECT_TRUE(ReadFile(whole) == text)
+      << "the resumed export differs from an uninterrupted one";
+
+  const std::string resumed = dir_.Sub("resumed.jsonl");
+  WriteFile(resumed, text);
+  std::unique_ptr<services::LedgerServer> second = StartSecondServer();
+  ASSERT_NE(second, nullptr);
+  ASSERT_NO_FATAL_FAILURE(ExpectRoundTrip(second->port(), resumed, text, 100));
+  const CliRun verified = CasectlAt(second->port(), "verify");
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
+// Only a stream that ends UNAVAILABLE or CANCELLED is resumed: any other
+// status the server ends it with (here UNAUTHENTICATED) is export's answer,
+// at once, and nothing is left behind.
+TEST_F(CasectlTest, ExportEndsWithTheServersErrorInsteadOfResuming) {
+  ASSERT_EQ(Casectl("append c1", kEvents).exit_code, 0);
+  std::ofstream(dir_.Sub("token"), std::ios::trunc)
+      << "not-a-token-this-server-knows\n";
+  const std::string file = dir_.Sub("refused.jsonl");
+  const CliRun refused = CasectlAt(
+      server_->port(), absl::StrCat("export --progress=none --out=", file));
+  EXPECT_EQ(refused.exit_code, 7) << refused.err;  // denied
+  EXPECT_TRUE(absl::StartsWith(refused.err, "casectl: UNAUTHENTICATED:"))
+      << refused.err;
+  struct stat st;
+  EXPECT_NE(::stat(file.c_str(), &st), 0);
+  EXPECT_NE(::stat((file + ".partial").c_str(), &st), 0);
 }
 
 TEST_F(CasectlTest, MalformedJsonErrorsNeverQuoteTheContent) {

@@ -1286,7 +1286,10 @@ class Cli {
           break;
         }
       }
-      context.TryCancel();
+      // Cancel only a stream still open (caught up, or given up on): one
+      // that ended has a status of its own, which a cancel would turn into
+      // CANCELLED (resumed as if the server had stopped).
+      if (complete || !problem.empty()) context.TryCancel();
       finished = reader->Finish();
       if (complete || !problem.empty()) break;
       if (!Resumable(finished) || ++failures > kResumeAttempts) break;
