@@ -71,6 +71,10 @@ v1::Date DateFromTime(absl::Time t) {
 
 std::string FormatDate(const v1::Date& date) {
   if (!IsSet(date)) return "";
+  if (date.month() == 0) return absl::StrFormat("%04d", date.year());
+  if (date.day() == 0) {
+    return absl::StrFormat("%04d-%02d", date.year(), date.month());
+  }
   return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
                          date.day());
 }

@@ -48,7 +48,9 @@ v1::Date MakeDate(int year, int month, int day);
 // The UTC calendar day containing `t`.
 v1::Date DateFromTime(absl::Time t);
 
-// "YYYY-MM-DD" (years below 1000 zero-padded); "" for the unset date.
+// "YYYY-MM-DD" (years below 1000 zero-padded); "YYYY-MM" for a date with
+// day 0 (a month, as the de-identified outputs coarsen dates), "YYYY" for a
+// year alone; "" for the unset date.
 std::string FormatDate(const v1::Date& date);
 
 }  // namespace caseledger::projections

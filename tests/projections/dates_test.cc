@@ -54,6 +54,10 @@ TEST(DatesTest, AddDaysCrossesMonthsAndYears) {
   EXPECT_EQ(FormatDate(AddDays(MakeDate(2023, 3, 1), -1)), "2023-02-28");
   EXPECT_EQ(FormatDate(AddDays(MakeDate(2024, 3, 1), 90)), "2024-05-30");
   EXPECT_EQ(FormatDate(AddDays(MakeDate(2024, 3, 1), 0)), "2024-03-01");
+  // A month (day 0), as de-identified outputs coarsen dates: no "-00".
+  EXPECT_EQ(FormatDate(MakeDate(2026, 12, 0)), "2026-12");
+  EXPECT_EQ(FormatDate(MakeDate(987, 1, 0)), "0987-01");
+  EXPECT_EQ(FormatDate(MakeDate(2026, 0, 0)), "2026");
 }
 
 TEST(DatesTest, DateFromDaysInvertsDaysFromCivil) {

@@ -716,6 +716,8 @@ TEST_F(CasectlTest, DemoMetricsStatusRebuildBackupAndTail) {
   EXPECT_EQ(report.report().group_by(), v1::METRICS_GROUP_BY_PROGRAM);
   CliRun table = CasectlAt(port, "metrics --by=program");
   EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_TRUE(absl::StrContains(table.out, "as of 20")) << table.out;
+  EXPECT_FALSE(absl::StrContains(table.out, "-00;")) << table.out;
   // Every filter of the API reaches the server: an unknown team matches no
   // case, and the report states the filters it applied.
   CliRun none = CasectlAt(port,
