@@ -14,6 +14,9 @@
 # Abseil (same sonames and ABI options). RocksDB, gRPC and protobuf
 # themselves stay uninstrumented: races inside them are not reported, but
 # their pthread and absl::Mutex synchronisation is seen.
+# Known (README, "Sanitizers"): the tsan run is NOT clean yet; gRPC's
+# header-inlined C++ code is instrumented while its core is not, so every
+# hand-off through gRPC's completion queues looks like a race.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh
@@ -32,7 +35,9 @@ case "$kind" in
     extra=(-Dabsl_DIR="$absl_prefix/lib/cmake/absl"
            -DCMAKE_BUILD_RPATH="$absl_prefix/lib")
     export LD_LIBRARY_PATH="$absl_prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+    # tools/tsan.supp: reports inside Abseil's, RocksDB's and gRPC's own
+    # synchronisation (each entry says why); none matches our code.
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(pwd)/tools/tsan.supp"
     ;;
   *) echo "usage: tools/sanitize.sh asan|tsan" >&2; exit 2 ;;
 esac
