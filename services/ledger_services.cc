@@ -947,6 +947,12 @@ void SubscriptionHub::Release() {
   --active_;
 }
 
+void SubscriptionHub::AwaitAllReleased() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](int* active) { return *active == 0; }, &active_));
+}
+
 uint64_t SubscriptionHub::WaitBeyond(uint64_t position,
                                      std::function<void()> wake) {
   absl::MutexLock lock(&mu_);
@@ -1087,8 +1093,11 @@ class SubscribeReactor final
   }
 
   void OnDone() override {
-    deps_.hub->Release();
+    // Release last: once every slot is released the hub may be destroyed
+    // (LedgerServer::Shutdown), and this reactor's teardown may still use it.
+    SubscriptionHub* const hub = deps_.hub;
     delete this;
+    hub->Release();
   }
 
  private:

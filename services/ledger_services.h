@@ -168,7 +168,12 @@ class SubscriptionHub {
 
   // Reserves a subscription slot; false when at the limit or shutting down.
   bool Acquire();
+  // Gives the slot back; must be the subscription's last use of the hub.
   void Release();
+  // Blocks until every acquired slot is released. After it returns, no
+  // subscription uses the hub any more, so it may be destroyed: the order
+  // is this mutex's, not an assumption about when gRPC runs OnDone.
+  void AwaitAllReleased();
 
   // Calls `wake` (once, from the commit path; it must only schedule work)
   // after the log passes `position`, or at Shutdown. Returns an id for

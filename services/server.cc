@@ -315,6 +315,9 @@ void LedgerServer::Shutdown(absl::Duration grace) {
     hub_->Shutdown();
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
+    // Every call is over; wait for the subscriptions' own release of their
+    // slots before hub_ is destroyed below.
+    hub_->AwaitAllReleased();
     Log(LogLevel::kInfo, "calls drained");
   }
   // Also reached when Start failed half way: release what was built.
