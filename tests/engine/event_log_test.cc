@@ -79,9 +79,9 @@ class EventLogTest : public ::testing::Test {
     return all;
   }
 
-  // Opens the raw RocksDB under the log (the log must be closed) and
-  // applies `edit` to it.
-  void EditRawDb(
+  // Opens the raw RocksDB under the log (the log must be closed) with every
+  // column family it has, and applies `edit` to it.
+  void WithRawDb(
       const std::function<void(
           rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& edit) {
     std::vector<std::string> names;
@@ -97,19 +97,29 @@ class EventLogTest : public ::testing::Test {
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), Options().path,
                                   descriptors, &handles, &db)
                     .ok());
-    // Order handles as the log does: default, events, case_index, ...
-    std::vector<rocksdb::ColumnFamilyHandle*> ordered;
-    for (const char* want :
-         {"default", internal::kEventsCf, internal::kCaseIndexCf,
-          internal::kCaseHeadsCf, internal::kEventIdsCf}) {
-      for (auto* h : handles) {
-        if (h->GetName() == want) ordered.push_back(h);
-      }
-    }
-    ASSERT_EQ(ordered.size(), 5u);
-    edit(db, ordered);
+    edit(db, handles);
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
     delete db;
+  }
+
+  // WithRawDb, the handles ordered as the log does: default, events,
+  // case_index, case_heads, event_ids.
+  void EditRawDb(
+      const std::function<void(
+          rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& edit) {
+    WithRawDb([&](rocksdb::DB* db,
+                  std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+      std::vector<rocksdb::ColumnFamilyHandle*> ordered;
+      for (const char* want :
+           {"default", internal::kEventsCf, internal::kCaseIndexCf,
+            internal::kCaseHeadsCf, internal::kEventIdsCf}) {
+        for (auto* h : handles) {
+          if (h->GetName() == want) ordered.push_back(h);
+        }
+      }
+      ASSERT_EQ(ordered.size(), 5u);
+      edit(db, ordered);
+    });
   }
 
   TempDir dir_;
@@ -498,28 +508,14 @@ TEST_F(EventLogTest, ALogFromBeforeTheTermIndexGetsItAtOpen) {
   ASSERT_OK(
       log_->Append(Request("c1", ExpectedVersion::Any(), {MakeNoteEvent()})));
   Close();
-  {
-    std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(),
-                                                Options().path, &names)
-                    .ok());
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& name : names) {
-      descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), Options().path,
-                                  descriptors, &handles, &db)
-                    .ok());
-    for (auto* h : handles) {
-      if (h->GetName() == internal::kTermIndexCf) {
-        ASSERT_TRUE(db->DropColumnFamily(h).ok());
-      }
-    }
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+  WithRawDb(
+      [](rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+        for (auto* h : handles) {
+          if (h->GetName() == internal::kTermIndexCf) {
+            ASSERT_TRUE(db->DropColumnFamily(h).ok());
+          }
+        }
+      });
   EventLogOptions options = Options();
   options.create_if_missing = false;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<EventLog> log, EventLog::Open(options));
