@@ -16,6 +16,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
+#include "services/allocator.h"
 #include "services/log.h"
 #include "services/master_key.h"
 
@@ -292,7 +293,8 @@ absl::StatusOr<std::unique_ptr<LedgerServer>> LedgerServer::Start(
                    ? "off"
                    : (options.tls.client_ca_file.empty() ? "on" : "mutual")},
        {"principals", absl::StrCat(options.access.policy.principals_size())},
-       {"payload_encryption", "aes-256-gcm"}});
+       {"payload_encryption", "aes-256-gcm"},
+       {"allocator", AllocatorName()}});
   return server;
 }
 

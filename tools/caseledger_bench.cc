@@ -116,6 +116,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/version.h"
 #include "rocksdb/write_batch.h"
+#include "services/allocator.h"
 #include "services/client_auth.h"
 #include "services/server.h"
 #include "tools/bench/bench_util.h"
@@ -639,6 +640,8 @@ void RunAppendMode(const AppendConfig& config, int runs, std::FILE* human,
       absl::StrCat(ROCKSDB_MAJOR, ".", ROCKSDB_MINOR, ".", ROCKSDB_PATCH);
   std::fprintf(human, "caseledger_bench\n");
   std::fprintf(human, "  machine:        nproc %u\n", nproc);
+  std::fprintf(human, "  allocator:      %s\n",
+               services::AllocatorName().c_str());
   std::fprintf(human,
                "  sync:           %s (EventLogOptions.sync, "
                "WriteOptions.sync)\n",
@@ -1140,6 +1143,8 @@ std::string RunProjectionMode(const ProjectionConfig& config, int runs,
 
   std::fprintf(human, "caseledger_bench: projections\n");
   std::fprintf(human, "  machine:        nproc %u\n", nproc);
+  std::fprintf(human, "  allocator:      %s\n",
+               services::AllocatorName().c_str());
   std::fprintf(human, "  RocksDB:        %s\n", rocksdb_version.c_str());
   std::fprintf(human,
                "  caseload:       seed %llu: %d cases + %d caseworker "
@@ -1875,6 +1880,8 @@ std::string RunServerMode(const ServerConfig& config, int runs,
                "  machine:        nproc %u (clients and in-process "
                "servers share these CPUs)\n",
                nproc);
+  std::fprintf(human, "  allocator:      %s\n",
+               services::AllocatorName().c_str());
   if (external) {
     std::fprintf(human,
                  "  appends to:     running server %s (its own sync and "

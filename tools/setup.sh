@@ -12,6 +12,7 @@ PACKAGES=(
   libabsl-dev
   libgtest-dev libgmock-dev
   libssl-dev
+  libjemalloc-dev
   libpq-dev
   clang-14 libclang-rt-14-dev
 )
