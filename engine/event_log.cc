@@ -1245,8 +1245,10 @@ class EventLog::Impl {
     return report;
   }
 
-  absl::StatusOr<v1::Event> ReadCaseVersion(const std::string& case_id,
-                                            uint64_t version) const {
+  // The global position of `case_id`'s event at `version`, from the case
+  // index; DATA_LOSS when the index has no (well-formed) entry for it.
+  absl::StatusOr<uint64_t> PositionOfVersion(const std::string& case_id,
+                                             uint64_t version) const {
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), case_index_cf_,
                                  CaseIndexKey(case_id, version), &value);
@@ -1255,7 +1257,35 @@ class EventLog::Impl {
           absl::StrCat("case ", case_id, " version ", version, " is missing"));
     }
     RETURN_IF_ERROR(FromRocksDb(s, "read case"));
-    return ReadEvent(DecodeU64(value));
+    return DecodeU64(value);
+  }
+
+  absl::StatusOr<v1::Event> ReadCaseVersion(const std::string& case_id,
+                                            uint64_t version) const {
+    ASSIGN_OR_RETURN(uint64_t position, PositionOfVersion(case_id, version));
+    return ReadEvent(position);
+  }
+
+  // The lowest version of `case_id` whose global position is >= `from`, or
+  // head_version + 1 when there is none. A case's positions grow with its
+  // versions, so this is a binary search: O(log versions) point reads
+  // instead of a scan of every earlier index entry.
+  absl::StatusOr<uint64_t> FirstVersionFrom(const std::string& case_id,
+                                            uint64_t from,
+                                            uint64_t head_version) const {
+    uint64_t lo = 1;
+    uint64_t hi = head_version + 1;
+    if (from <= 1) return lo;
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      ASSIGN_OR_RETURN(uint64_t position, PositionOfVersion(case_id, mid));
+      if (position >= from) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
   }
 
   absl::StatusOr<ReadPage> ReadAllOfCase(const ReadAllRequest& request,
@@ -1263,6 +1293,9 @@ class EventLog::Impl {
     ReadPage page;
     page.next = from;
     const uint32_t max_count = PageSize(request.max_count);
+    ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(request.case_id));
+    ASSIGN_OR_RETURN(uint64_t first_version,
+                     FirstVersionFrom(request.case_id, from, head.version));
     rocksdb::ReadOptions ro;
     const std::string prefix = CaseIndexPrefix(request.case_id);
     std::string upper_key = prefix;
@@ -1272,9 +1305,11 @@ class EventLog::Impl {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, case_index_cf_));
     size_t bytes = 0;
     bool full = false;
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
+    for (it->Seek(CaseIndexKey(request.case_id, first_version)); it->Valid();
+         it->Next()) {
       const uint64_t position = DecodeU64(View(it->value()));
-      if (position < from) continue;
+      if (position < from)
+        continue;  // Defensive: FirstVersionFrom skips these.
       if (position > last) break;
       ASSIGN_OR_RETURN(v1::Event event, ReadEvent(position));
       page.next = position + 1;

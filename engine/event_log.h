@@ -117,7 +117,9 @@ struct ReadAllRequest {
   uint32_t max_count = 0;
   // When non-empty, only events of these types ("GoalSet", ...).
   absl::flat_hash_set<std::string> event_types;
-  // When non-empty, only events of this case.
+  // When non-empty, only events of this case. Served from the case index:
+  // the first entry at or after from_position is found by binary search over
+  // the case's versions, then only the case's own entries are read.
   std::string case_id;
   // When non-zero, stop after the returned events' stored size reaches this
   // many bytes (at least one event is returned).

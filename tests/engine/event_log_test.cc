@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -607,6 +608,45 @@ TEST_F(EventLogTest, ReadAllPagesAndFiltersWithoutSkippingOrRepeating) {
   EXPECT_TRUE(empty.events.empty());
   EXPECT_TRUE(empty.end);
   EXPECT_EQ(empty.next, 11u);
+}
+
+// A case-filtered read starts by binary search over the case's versions;
+// from every start position (before, on, between and after the case's
+// events, interleaved irregularly with another case's) it must return
+// exactly the case's events at or after that position.
+TEST_F(EventLogTest, CaseFilteredReadStartsAtEveryPosition) {
+  // "mine" at positions 1, 2, 5, 6, 7, 11, 13, 14, 20; "other" elsewhere.
+  const std::set<uint64_t> mine = {1, 2, 5, 6, 7, 11, 13, 14, 20};
+  for (uint64_t p = 1; p <= 22; ++p) {
+    ASSERT_OK(log_->Append(Request(mine.count(p) ? "mine" : "other",
+                                   ExpectedVersion::Any(), {MakeNoteEvent()})));
+  }
+  for (uint64_t from = 0; from <= 24; ++from) {
+    SCOPED_TRACE(from);
+    ReadAllRequest request;
+    request.case_id = "mine";
+    request.from_position = from;
+    ASSERT_OK_AND_ASSIGN(ReadPage page, log_->ReadAll(request));
+    std::vector<uint64_t> got;
+    for (const auto& e : page.events) {
+      EXPECT_EQ(e.envelope().case_id(), "mine");
+      got.push_back(e.envelope().global_position());
+    }
+    std::vector<uint64_t> want;
+    for (uint64_t p : mine) {
+      if (p >= std::max<uint64_t>(from, 1)) want.push_back(p);
+    }
+    EXPECT_EQ(got, want);
+    EXPECT_TRUE(page.end);
+    EXPECT_EQ(page.next, std::max<uint64_t>({from, 1, 23}));
+  }
+  // A case with no events reads as empty from anywhere.
+  ReadAllRequest nobody;
+  nobody.case_id = "nobody";
+  nobody.from_position = 5;
+  ASSERT_OK_AND_ASSIGN(ReadPage empty, log_->ReadAll(nobody));
+  EXPECT_TRUE(empty.events.empty());
+  EXPECT_TRUE(empty.end);
 }
 
 TEST_F(EventLogTest, ReadsStopAtMaxBytes) {
