@@ -534,6 +534,24 @@ void AbuseTest::Burst() {
   for (Stream& stream : stalled) (void)stream.reader->Finish();
 }
 
+// How much more resident memory the server's process takes per byte it
+// allocates: 1, except under ThreadSanitizer, whose shadow and metadata
+// pages (counted in VmRSS) its documentation puts at 5-10x the program's
+// memory. Measured there (tools/sanitize.sh tsan): 539 MiB for the first
+// burst, 80 MiB for the second. The bounds still sit far below what
+// buffering the abusive traffic would take under the same overhead.
+#if defined(__SANITIZE_THREAD__)
+constexpr uint64_t kMemoryOverhead = 5;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr uint64_t kMemoryOverhead = 5;
+#else
+constexpr uint64_t kMemoryOverhead = 1;
+#endif
+#else
+constexpr uint64_t kMemoryOverhead = 1;
+#endif
+
 // Two identical bursts. The server keeps serving, its resident memory grows
 // by far less than buffering the abusive traffic would take, and the second
 // burst adds little to the first (anything kept per call, stream or
@@ -557,8 +575,8 @@ TEST_F(AbuseTest, BurstsOfAbuseKeepMemoryBoundedAndServeWellBehavedClients) {
       static_cast<unsigned long long>(after_second >> 20));
   // Generous bounds: buffering the stalled subscribers alone would take
   // ~1 GiB per burst, keeping the oversized requests 100 MiB per burst.
-  EXPECT_LT(after_first, before + (256ull << 20));
-  EXPECT_LT(after_second, after_first + (64ull << 20));
+  EXPECT_LT(after_first, before + kMemoryOverhead * (256ull << 20));
+  EXPECT_LT(after_second, after_first + kMemoryOverhead * (64ull << 20));
 }
 
 }  // namespace
