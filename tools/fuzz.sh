@@ -25,7 +25,7 @@ if ! command -v clang++-14 >/dev/null; then
   echo "fuzz: clang++-14 not found: apt-get install -y clang-14 libclang-rt-14-dev" >&2
   exit 1
 fi
-targets=(stored_event append_request event_json server_config)
+targets=(stored_event append_request event_json server_config policy)
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 flags="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -4,6 +4,8 @@
 //   append_request   AppendEventsRequest binaries, as the server receives
 //   event_json       the same requests as protobuf JSON (casectl append)
 //   server_config    a configuration file with every field set
+//   policy           an access policy file shaped like tools/run.sh's demo
+//                    policy (every role, scopes, labels, consent)
 // Usage: caseledger_fuzz_seeds OUT_DIR
 
 #include <cstdio>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "caseledger/v1/access_policy.pb.h"
 #include "caseledger/v1/ledger_service.pb.h"
 #include "caseledger/v1/server_config.pb.h"
 #include "engine/event_log.h"
@@ -118,5 +121,47 @@ int main(int argc, char** argv) {
   std::string text;
   google::protobuf::TextFormat::PrintToString(config, &text);
   Write(out / "server_config", 0, text);
+
+  // The demo policy's shape (tools/run.sh), with made-up token hashes.
+  caseledger::v1::AccessPolicy policy;
+  policy.add_consent_required_labels(
+      caseledger::v1::SENSITIVITY_LABEL_SUBSTANCE_USE_PART2);
+  policy.add_consent_required_labels(
+      caseledger::v1::SENSITIVITY_LABEL_COUNSELLING_NOTES);
+  const std::string hash(64, 'a');
+  caseledger::v1::Principal* admin = policy.add_principals();
+  admin->set_id("demo-admin");
+  admin->add_roles(caseledger::v1::ROLE_SUPERVISOR);
+  admin->add_roles(caseledger::v1::ROLE_SERVICE);
+  admin->add_roles(caseledger::v1::ROLE_ADMIN);
+  admin->set_organization("demo");
+  admin->add_teams("*");
+  admin->add_programs("*");
+  admin->add_event_types("*");
+  admin->add_may_write_as("*");
+  admin->add_allowed_labels(caseledger::v1::SENSITIVITY_LABEL_HEALTH);
+  admin->add_allowed_labels(caseledger::v1::SENSITIVITY_LABEL_TRAUMA);
+  admin->set_token_sha256_hex(hash);
+  caseledger::v1::Principal* cm = policy.add_principals();
+  cm->set_id("cm-0001");
+  cm->add_roles(caseledger::v1::ROLE_CASEWORKER);
+  cm->set_organization("demo");
+  cm->add_teams("north");
+  cm->add_programs("return-to-work");
+  cm->add_allowed_labels(caseledger::v1::SENSITIVITY_LABEL_HEALTH);
+  cm->set_may_break_glass(true);
+  cm->set_token_sha256_hex(std::string(64, 'b'));
+  caseledger::v1::Principal* analyst = policy.add_principals();
+  analyst->set_id("demo-analyst");
+  analyst->add_roles(caseledger::v1::ROLE_ANALYST);
+  analyst->set_organization("demo");
+  analyst->set_certificate_identity("analyst.example.test");
+  caseledger::v1::Principal* auditor = policy.add_principals();
+  auditor->set_id("demo-auditor");
+  auditor->add_roles(caseledger::v1::ROLE_AUDITOR);
+  auditor->mutable_expires_at()->set_seconds(1893456000);
+  std::string policy_text;
+  google::protobuf::TextFormat::PrintToString(policy, &policy_text);
+  Write(out / "policy", 0, policy_text);
   return 0;
 }
