@@ -152,7 +152,9 @@ ABSL_FLAG(std::string, mode, "append",
           "rate and plan/timeline query latency on a generated caseload), "
           "\"server\" (gRPC appends against a bare gRPC echo, and "
           "subscription catch-up), \"encryption\" (appends and rebuild with "
-          "and without payload encryption, one summary), or \"all\".");
+          "and without payload encryption, one summary), \"caseresume\" "
+          "(a case-filtered global read started at a long case's first "
+          "event, middle and end), or \"all\".");
 ABSL_FLAG(int64_t, events, 1000000,
           "projections: generate a caseload of at least this many events.");
 ABSL_FLAG(uint64_t, seed, 1,
@@ -216,6 +218,11 @@ ABSL_FLAG(double, sample_seconds, 5, "load: server RSS sampling period.");
 ABSL_FLAG(bool, compare_encryption, true,
           "append and projections modes: also run the event log with payload "
           "encryption off and report encrypted / plain.");
+ABSL_FLAG(int32_t, case_events, 20000,
+          "caseresume: events of the long case (as many of the case "
+          "interleaved with it).");
+ABSL_FLAG(int32_t, case_reads, 200,
+          "caseresume: reads per start position per run.");
 ABSL_FLAG(bool, json, false,
           "Print one JSON summary object on stdout; the human-readable "
           "output then goes to stderr.");
@@ -2302,10 +2309,10 @@ int Main(int argc, char** argv) {
   const std::string mode = absl::GetFlag(FLAGS_mode);
   if (mode != "append" && mode != "projections" && mode != "server" &&
       mode != "all" && mode != "scale" && mode != "load" && mode != "compare" &&
-      mode != "encryption") {
+      mode != "encryption" && mode != "caseresume") {
     Fail(
         "--mode must be append, projections, server, load, compare, scale, "
-        "encryption or all");
+        "encryption, caseresume or all");
   }
   const bool encryption = mode == "encryption";
   if (encryption) {
@@ -2355,6 +2362,23 @@ int Main(int argc, char** argv) {
   g_data_root = tmpl;
 
   std::FILE* human = json ? stderr : stdout;
+  if (mode == "caseresume") {
+    CaseResumeConfig config;
+    config.case_events = absl::GetFlag(FLAGS_case_events);
+    config.reads = absl::GetFlag(FLAGS_case_reads);
+    config.runs = runs;
+    if (config.case_events < 100 || config.case_events > 10'000'000 ||
+        config.reads < 1) {
+      Fail("caseresume: --case_events in [100, 10000000], --case_reads >= 1");
+    }
+    absl::StatusOr<std::string> out =
+        RunCaseResumeMode(config, g_data_root, human);
+    CheckOk(out.status(), "caseresume");
+    FinishRun(
+        json,
+        absl::StrCat("{\"mode\":\"caseresume\",\"caseresume\":", *out, "}\n"));
+    return 0;
+  }
   if (mode == "scale") {
     ScaleConfig config;
     config.stages.clear();

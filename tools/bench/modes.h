@@ -40,6 +40,22 @@ absl::StatusOr<std::string> RunScaleMode(const ScaleConfig& config,
                                          const std::string& dir,
                                          std::FILE* human);
 
+// --mode=caseresume: the cost of a global read filtered by one case
+// (subscriptions and export with a case filter) by where it starts: at the
+// case's first event, in its middle, and near its end. A fresh log holds one
+// long case interleaved event by event with another case (sync off: setup,
+// not measured). The figure to compare is each start's median against the
+// first start's, taken in the same run.
+struct CaseResumeConfig {
+  int case_events = 20000;  // events of the long case (as many of the other)
+  int page = 10;            // events per read (ReadAllRequest::max_count)
+  int reads = 200;          // reads per start per run
+  int runs = 3;
+};
+absl::StatusOr<std::string> RunCaseResumeMode(const CaseResumeConfig& config,
+                                              const std::string& dir,
+                                              std::FILE* human);
+
 // --mode=load: a realistic mixed load against caseledgerd run as a child
 // process on 127.0.0.1 (see tools/bench/load.cc).
 struct LoadConfig {
