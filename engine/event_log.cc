@@ -1267,15 +1267,15 @@ class EventLog::Impl {
   }
 
   // The lowest version of `case_id` whose global position is >= `from`, or
-  // head_version + 1 when there is none. A case's positions grow with its
-  // versions, so this is a binary search: O(log versions) point reads
-  // instead of a scan of every earlier index entry.
+  // the case's head version + 1 when there is none. A case's positions grow
+  // with its versions, so this is a binary search: O(log versions) point
+  // reads instead of a scan of every earlier index entry.
   absl::StatusOr<uint64_t> FirstVersionFrom(const std::string& case_id,
-                                            uint64_t from,
-                                            uint64_t head_version) const {
+                                            uint64_t from) const {
+    if (from <= 1) return 1;
+    ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(case_id));
     uint64_t lo = 1;
-    uint64_t hi = head_version + 1;
-    if (from <= 1) return lo;
+    uint64_t hi = head.version + 1;
     while (lo < hi) {
       const uint64_t mid = lo + (hi - lo) / 2;
       ASSIGN_OR_RETURN(uint64_t position, PositionOfVersion(case_id, mid));
@@ -1293,9 +1293,8 @@ class EventLog::Impl {
     ReadPage page;
     page.next = from;
     const uint32_t max_count = PageSize(request.max_count);
-    ASSIGN_OR_RETURN(CaseHead head, GetCaseHead(request.case_id));
     ASSIGN_OR_RETURN(uint64_t first_version,
-                     FirstVersionFrom(request.case_id, from, head.version));
+                     FirstVersionFrom(request.case_id, from));
     rocksdb::ReadOptions ro;
     const std::string prefix = CaseIndexPrefix(request.case_id);
     std::string upper_key = prefix;
@@ -1308,8 +1307,6 @@ class EventLog::Impl {
     for (it->Seek(CaseIndexKey(request.case_id, first_version)); it->Valid();
          it->Next()) {
       const uint64_t position = DecodeU64(View(it->value()));
-      if (position < from)
-        continue;  // Defensive: FirstVersionFrom skips these.
       if (position > last) break;
       ASSIGN_OR_RETURN(v1::Event event, ReadEvent(position));
       page.next = position + 1;

@@ -128,7 +128,6 @@ int main(int argc, char** argv) {
       caseledger::v1::SENSITIVITY_LABEL_SUBSTANCE_USE_PART2);
   policy.add_consent_required_labels(
       caseledger::v1::SENSITIVITY_LABEL_COUNSELLING_NOTES);
-  const std::string hash(64, 'a');
   caseledger::v1::Principal* admin = policy.add_principals();
   admin->set_id("demo-admin");
   admin->add_roles(caseledger::v1::ROLE_SUPERVISOR);
@@ -141,7 +140,7 @@ int main(int argc, char** argv) {
   admin->add_may_write_as("*");
   admin->add_allowed_labels(caseledger::v1::SENSITIVITY_LABEL_HEALTH);
   admin->add_allowed_labels(caseledger::v1::SENSITIVITY_LABEL_TRAUMA);
-  admin->set_token_sha256_hex(hash);
+  admin->set_token_sha256_hex(std::string(64, 'a'));
   caseledger::v1::Principal* cm = policy.add_principals();
   cm->set_id("cm-0001");
   cm->add_roles(caseledger::v1::ROLE_CASEWORKER);
